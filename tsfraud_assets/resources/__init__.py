@@ -1,0 +1,1 @@
+"""One module per external system, each with its embedded and its cloud implementation."""

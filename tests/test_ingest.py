@@ -1,0 +1,185 @@
+"""Raw ingest from SQLite and PostgreSQL: exact types, read-only, quarantine, reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from tests.source_fixtures import DAY, T0, entry, fill_minimal, insert, postgres_source, sqlite_source
+from tsfraud_assets.ingest.raw import ingest_day, ingest_reference, reconcile_day
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.source_db import SourceContractError, SourceDatabase
+
+TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def source_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    ctx = sqlite_source(tmp_path) if request.param == "sqlite" else postgres_source()
+    with ctx as url:
+        fill_minimal(sa.create_engine(url))
+        yield url
+
+
+def test_day_extract_is_exact_and_complete(source_url: str, tmp_path: Path) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    result = ingest_day(SourceDatabase(url=source_url), lake, DAY, today=TODAY)
+    assert result.rows == {"timesheet_entries": 2, "workstation_activity": 1}
+    assert result.quarantined == {"timesheet_entries": 0, "workstation_activity": 0}
+    assert result.hours == Decimal("7.75")
+    raw = lake.read_partition("raw/timesheet_entries", DAY)
+    assert raw is not None
+    assert "work_date" not in raw.schema.names  # it lives in the Hive path
+    assert raw.schema.field("hours").type == pa.decimal128(5, 2)
+    assert raw.schema.field("submitted_at").type == pa.timestamp("us")
+    assert sorted(raw.column("hours").to_pylist()) == [Decimal("3.50"), Decimal("4.25")]
+    assert raw.column("submitted_at").to_pylist()[0] == T0
+    assert reconcile_day(SourceDatabase(url=source_url), lake, DAY).ok
+
+
+def test_reference_snapshot_has_every_table(source_url: str, tmp_path: Path) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    counts = ingest_reference(SourceDatabase(url=source_url), lake)
+    assert counts["employees"] == 2 and counts["projects"] == 1 and counts["leave_records"] == 0
+    employees = lake.read_snapshot("raw/employees")
+    assert employees.schema.field("hire_date").type == pa.date32()
+    assert employees.schema.field("contracted_hours_per_week").type == pa.decimal128(5, 2)
+
+
+def test_each_kind_of_bad_row_is_quarantined_with_its_reason(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        insert(
+            engine,
+            "timesheet_entries",
+            [
+                entry(200, hours=-1.0),
+                entry(201, hours=25.0),
+                entry(202, employee_id=999),
+                entry(203, project_id=999),
+            ],
+        )
+        # SQLite does not enforce NOT NULL on a column added this way: simulate a lax source.
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA ignore_check_constraints = 1")
+            conn.exec_driver_sql(
+                "INSERT INTO timesheet_entries SELECT 204, 1, 10, work_date, hours, activity_code, "
+                "comment, entry_channel, status, submitted_at, approver_id, approved_at, updated_at "
+                "FROM timesheet_entries WHERE entry_id = 100"
+            )
+        lake = Lake(root=str(tmp_path / "lake"))
+        source = SourceDatabase(url=url)
+        result = ingest_day(source, lake, DAY, today=TODAY)
+        assert result.rows["timesheet_entries"] == 3  # 100, 101 and the valid copy 204
+        assert dict(result.reasons) == {
+            "hours negative": 1,
+            "hours above 24": 1,
+            "unknown employee_id": 1,
+            "unknown project_id": 1,
+        }
+        quarantine = lake.read_partition("quarantine/timesheet_entries", DAY)
+        assert quarantine is not None
+        assert sorted(quarantine.column("entry_id").to_pylist()) == [200, 201, 202, 203]
+        assert reconcile_day(source, lake, DAY).ok  # lake + quarantine = source
+
+        # a future work date is quarantined whole, never loaded
+        future = ingest_day(source, lake, DAY, today=DAY - dt.timedelta(days=1))
+        assert future.rows["timesheet_entries"] == 0
+        assert future.quarantined == {"timesheet_entries": 7, "workstation_activity": 1}
+        assert future.reasons == {"work_date in the future": 8}
+
+
+def test_null_in_not_null_column_is_quarantined(tmp_path: Path) -> None:
+    # A source that does not enforce NOT NULL: same columns, no constraints.
+    url = f"sqlite:///{tmp_path / 'lax.db'}"
+    engine = sa.create_engine(url)
+    from tsfraud_assets.contract import source_tables
+
+    with engine.begin() as conn:
+        for t in source_tables().values():
+            conn.exec_driver_sql(f"CREATE TABLE {t.name} ({', '.join(t.column_names)})")
+    fill_minimal(engine)
+    insert(engine, "timesheet_entries", [entry(300, activity_code=None)])
+    lake = Lake(root=str(tmp_path / "lake"))
+    result = ingest_day(SourceDatabase(url=url), lake, DAY, today=TODAY)
+    assert result.reasons == {"null activity_code": 1}
+    assert result.rows["timesheet_entries"] == 2
+
+
+def test_rerun_is_idempotent_and_clears_stale_quarantine(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        insert(engine, "timesheet_entries", [entry(200, hours=-1.0)])
+        lake = Lake(root=str(tmp_path / "lake"))
+        source = SourceDatabase(url=url)
+        ingest_day(source, lake, DAY, today=TODAY)
+        first = lake.read_partition("raw/timesheet_entries", DAY)
+        ingest_day(source, lake, DAY, today=TODAY)
+        assert lake.read_partition("raw/timesheet_entries", DAY) == first
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE timesheet_entries SET hours = 1.0 WHERE entry_id = 200")
+        ingest_day(source, lake, DAY, today=TODAY)
+        assert lake.read_partition("quarantine/timesheet_entries", DAY) is None
+        raw = lake.read_partition("raw/timesheet_entries", DAY)
+        assert raw is not None and raw.num_rows == 3
+
+
+def test_reconciliation_catches_a_tampered_partition(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        lake = Lake(root=str(tmp_path / "lake"))
+        source = SourceDatabase(url=url)
+        ingest_day(source, lake, DAY, today=TODAY)
+        raw = lake.read_partition("raw/timesheet_entries", DAY)
+        assert raw is not None
+        lake.write_partition("raw/timesheet_entries", DAY, raw.schema, raw.slice(0, 1).to_batches())
+        rec = reconcile_day(source, lake, DAY)
+        assert not rec.ok and rec.source_rows == 2 and rec.lake_rows == 1
+
+
+def test_source_never_written_sqlite_opened_read_only(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        with SourceDatabase(url=url).snapshot() as snap, pytest.raises(Exception, match="readonly|read-only"):
+            snap.scalar_rows("DELETE FROM timesheet_entries")
+
+
+@pytest.mark.postgres
+def test_postgres_snapshot_is_read_only() -> None:
+    with postgres_source() as url:
+        fill_minimal(sa.create_engine(url))
+        with SourceDatabase(url=url).snapshot() as snap, pytest.raises(Exception, match="read-only"):
+            snap.scalar_rows("DELETE FROM timesheet_entries")
+
+
+def test_missing_table_or_column_fails_with_its_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE timesheet_entries (entry_id BIGINT, employee_id BIGINT)")
+    with pytest.raises(SourceContractError) as err:
+        SourceDatabase(url=url).check_contract(["timesheet_entries", "employees"])
+    assert "table 'employees' is missing" in str(err.value)
+    assert "lacks column(s) project_id, work_date" in str(err.value)
+
+
+def test_changes_since_names_changed_days_and_tables(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        source = SourceDatabase(url=url)
+        mark, days, tables = source.changes_since(None)
+        assert days == [DAY] and "employees" in tables
+        assert source.changes_since(mark)[1:] == ([], [])
+        later = mark + dt.timedelta(hours=1)
+        insert(engine, "timesheet_entries", [entry(500, work_date=DAY - dt.timedelta(days=9), updated_at=later)])
+        mark2, days2, tables2 = source.changes_since(mark)
+        assert mark2 == later and days2 == [DAY - dt.timedelta(days=9)] and tables2 == []

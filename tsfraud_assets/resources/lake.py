@@ -1,0 +1,183 @@
+"""The data lake: a local folder (embedded default) or an S3 prefix (production).
+
+One code path for both through fsspec (s3fs honours `AWS_ENDPOINT_URL`, so any S3-compatible
+store works). A partition is ONE Parquet file, `<dataset>/work_date=YYYY-MM-DD/data.parquet`,
+which makes an overwrite atomic on both back ends: S3 makes an object visible only when its
+upload completes, and locally the file is written under a hidden temporary name (ignored by
+Spark, DuckDB and Athena) and renamed into place. Readers see the old partition or the new one,
+never a mix, and a crash mid-write leaves only an ignored temporary file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+from pydantic import Field
+
+PARTITION_COLUMN = "work_date"
+DATA_FILE = "data.parquet"
+# Row groups of ~128k rows keep files few and readable in parallel; zstd is the best
+# size/speed trade-off that Spark, DuckDB and Athena all read.
+ROW_GROUP_ROWS = 131_072
+COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    path: str
+    rows: int
+    bytes: int
+
+
+class Lake(dg.ConfigurableResource):
+    """Parquet datasets under one root (`TSFRAUD_LAKE`): a folder or `s3://bucket/prefix`."""
+
+    root: str = Field(description="lake root: a local folder or s3://bucket/prefix")
+
+    # --- locations ------------------------------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root or self.root.startswith("file://")
+
+    def uri(self, *parts: str) -> str:
+        """A location other engines can read (Spark, DuckDB, Athena)."""
+        base = self.root.rstrip("/")
+        if self.is_local:
+            from pathlib import Path
+
+            base = str(Path(base.removeprefix("file://")).resolve())
+        return "/".join([base, *parts])
+
+    def partition_uri(self, dataset: str, day: dt.date) -> str:
+        return self.uri(dataset, f"{PARTITION_COLUMN}={day.isoformat()}")
+
+    def _fs(self) -> tuple[fsspec.AbstractFileSystem, str]:
+        fs, path = url_to_fs(self.uri())
+        return fs, path.rstrip("/")
+
+    def _path(self, *parts: str) -> tuple[fsspec.AbstractFileSystem, str]:
+        fs, base = self._fs()
+        return fs, "/".join([base, *parts])
+
+    # --- writing ----------------------------------------------------------------------------
+    def write_partition(
+        self, dataset: str, day: dt.date, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> WriteStats:
+        """Replace one day's partition with `batches` (streamed: memory stays one batch)."""
+        return self._write_file(
+            [dataset, f"{PARTITION_COLUMN}={day.isoformat()}"], schema, batches
+        )
+
+    def write_snapshot(self, dataset: str, data: pa.Table) -> WriteStats:
+        """Replace an unpartitioned dataset (a reference table's full snapshot)."""
+        return self._write_file([dataset], data.schema, data.to_batches(ROW_GROUP_ROWS))
+
+    def delete_partition(self, dataset: str, day: dt.date) -> None:
+        fs, path = self._path(dataset, f"{PARTITION_COLUMN}={day.isoformat()}")
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+
+    def _write_file(
+        self, parts: list[str], schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> WriteStats:
+        fs, directory = self._path(*parts)
+        final = f"{directory}/{DATA_FILE}"
+        target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
+        fs.makedirs(directory, exist_ok=True)
+        rows = 0
+        try:
+            with fs.open(target, "wb") as f, pq.ParquetWriter(
+                f, schema, compression=COMPRESSION
+            ) as writer:
+                for batch in batches:
+                    writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+                    rows += batch.num_rows
+            if self.is_local:
+                fs.mv(target, final)
+        except BaseException:
+            if self.is_local and fs.exists(target):
+                fs.rm(target)
+            raise
+        # Whatever else a partition held (an earlier layout, a crashed write's leftovers)
+        # would be read alongside the new file, so it goes.
+        for other in fs.ls(directory, detail=False):
+            if other.rstrip("/") != final and not fs.isdir(other):
+                fs.rm(other)
+        return WriteStats(path=f"{self.uri(*parts)}/{DATA_FILE}", rows=rows, bytes=fs.size(final))
+
+    def write_bytes(self, relative_path: str, data: bytes) -> str:
+        fs, path = self._path(relative_path)
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        if self.is_local:
+            tmp = f"{path}.{uuid.uuid4().hex}.inprogress"
+            fs.pipe_file(tmp, data)
+            fs.mv(tmp, path)
+        else:
+            fs.pipe_file(path, data)
+        return self.uri(relative_path)
+
+    def write_json(self, relative_path: str, payload: Any) -> str:
+        return self.write_bytes(relative_path, json.dumps(payload, indent=2, default=str).encode())
+
+    # --- reading ----------------------------------------------------------------------------
+    def exists(self, relative_path: str) -> bool:
+        fs, path = self._path(relative_path)
+        return bool(fs.exists(path))
+
+    def read_bytes(self, relative_path: str) -> bytes:
+        fs, path = self._path(relative_path)
+        return bytes(fs.cat_file(path))
+
+    def read_json(self, relative_path: str) -> Any:
+        return json.loads(self.read_bytes(relative_path))
+
+    def read_snapshot(self, dataset: str) -> pa.Table:
+        fs, path = self._path(dataset, DATA_FILE)
+        with fs.open(path, "rb") as f:
+            return pq.read_table(f)
+
+    def read_partition(self, dataset: str, day: dt.date) -> pa.Table | None:
+        """The day's rows (without the partition column), or None if never written."""
+        fs, path = self._path(dataset, f"{PARTITION_COLUMN}={day.isoformat()}")
+        if not fs.exists(path):
+            return None
+        files = sorted(p for p in fs.ls(path, detail=False) if p.endswith(".parquet"))
+        tables = []
+        for name in files:
+            with fs.open(name, "rb") as f:
+                tables.append(pq.read_table(f))
+        if not tables:
+            return None
+        return pa.concat_tables(tables, promote_options="default")
+
+    def read_partitions(self, dataset: str, days: Iterable[dt.date]) -> pa.Table | None:
+        """Rows of several days with the `work_date` column restored."""
+        tables = []
+        for day in days:
+            t = self.read_partition(dataset, day)
+            if t is not None:
+                tables.append(
+                    t.append_column(PARTITION_COLUMN, pa.array([day] * t.num_rows, pa.date32()))
+                )
+        return pa.concat_tables(tables, promote_options="default") if tables else None
+
+    def list_partitions(self, dataset: str) -> list[dt.date]:
+        fs, path = self._path(dataset)
+        if not fs.exists(path):
+            return []
+        days = []
+        for entry in fs.ls(path, detail=False):
+            name = entry.rstrip("/").rsplit("/", 1)[-1]
+            if name.startswith(f"{PARTITION_COLUMN}="):
+                days.append(dt.date.fromisoformat(name.split("=", 1)[1]))
+        return sorted(days)
