@@ -1,0 +1,80 @@
+"""The batch sensor requests exactly the changed work dates, and resumes from its cursor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
+from tsfraud_assets.resources.source_db import SourceDatabase
+from tsfraud_assets.sensors import contiguous_ranges, timesheet_batch_sensor
+
+
+def _tick(url: str, cursor: str | None) -> tuple[list[dg.RunRequest], str | None, list[str]]:
+    ctx = dg.build_sensor_context(cursor=cursor, resources={"source": SourceDatabase(url=url)})
+    out = list(timesheet_batch_sensor(ctx) or [])
+    requests = [r for r in out if isinstance(r, dg.RunRequest)]
+    skips = [r.skip_message or "" for r in out if isinstance(r, dg.SkipReason)]
+    return requests, ctx.cursor, skips
+
+
+def _ranges(requests: list[dg.RunRequest]) -> list[tuple[str, str]]:
+    return [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in requests
+        if r.job_name == "daily_timesheet_job"
+    ]
+
+
+def test_contiguous_ranges() -> None:
+    d = dt.date(2026, 3, 1)
+    days = [d, d + dt.timedelta(days=1), d + dt.timedelta(days=5), d + dt.timedelta(days=1)]
+    assert contiguous_ranges(days) == [(d, d + dt.timedelta(days=1)), (d + dt.timedelta(days=5),) * 2]
+
+
+def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+
+        # first tick: everything is new: the reference refresh and the one day with entries
+        requests, cursor, _ = _tick(url, None)
+        assert [r.job_name for r in requests] == ["reference_tables_job", "daily_timesheet_job"]
+        assert _ranges(requests) == [(DAY.isoformat(), DAY.isoformat())]
+        assert cursor is not None
+
+        # nothing changed: a skip, no request, the cursor stays
+        requests, cursor2, skips = _tick(url, cursor)
+        assert requests == [] and skips and cursor2 == cursor
+
+        # a batch: two new consecutive days and a late correction to an old day
+        mark = dt.datetime.fromisoformat(json.loads(cursor)["high_water_mark"])
+        later = mark + dt.timedelta(hours=2)
+        insert(
+            engine,
+            "timesheet_entries",
+            [
+                entry(900, work_date=DAY + dt.timedelta(days=7), updated_at=later),
+                entry(901, work_date=DAY + dt.timedelta(days=8), updated_at=later),
+            ],
+        )
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE timesheet_entries SET hours = 2.0, updated_at = :t WHERE entry_id = 100"),
+                {"t": later},
+            )
+        requests, cursor3, _ = _tick(url, cursor)
+        assert _ranges(requests) == [
+            (DAY.isoformat(), DAY.isoformat()),
+            ((DAY + dt.timedelta(days=7)).isoformat(), (DAY + dt.timedelta(days=8)).isoformat()),
+        ]
+        assert all(r.job_name == "daily_timesheet_job" for r in requests)  # no reference change
+        assert json.loads(cursor3 or "{}")["high_water_mark"] == later.isoformat()
+
+        # a restart resumes from the stored cursor: nothing is re-requested
+        requests, _, _ = _tick(url, cursor3)
+        assert requests == []

@@ -1,0 +1,81 @@
+"""dbt layer: staging → intermediate → marts, built by dbt on DuckDB (local) or Athena (aws).
+
+Three selections because they run at different moments of the day: reference models (all
+history, unpartitioned), the employee-day features (partitioned, before scoring) and the
+investigators' reports (partitioned, after scoring).
+"""
+
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from tsfraud_assets.partitions import daily_partitions, partition_days, single_run
+from tsfraud_assets.resources.dbt import dbt_project
+from tsfraud_assets.settings import load_settings
+
+DBT_PROJECT = dbt_project(load_settings().deployment)
+REFERENCE_MODELS = "stg_employees stg_investigation_cases investigation_labels"
+
+
+class TsfraudDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") != "model":
+            return super().get_group_name(dbt_resource_props)
+        # A model used by both stages (stg_employees) belongs with the features.
+        tags = dbt_resource_props.get("tags", [])
+        return "reports" if "reports" in tags and "features" not in tags else "features"
+
+
+TRANSLATOR = TsfraudDbtTranslator()
+
+
+def dbt_vars_for_days(days: list[Any]) -> list[str]:
+    """The partition window as dbt vars: incremental models replace exactly these days."""
+    if not days:
+        return []
+    return ["--vars", json.dumps({"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()})]
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=REFERENCE_MODELS,
+    name="dbt_reference_models",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select="tag:features",
+    exclude=REFERENCE_MODELS,
+    name="dbt_feature_models",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    args = ["build", *dbt_vars_for_days(partition_days(context))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select="tag:reports",
+    exclude=REFERENCE_MODELS,
+    name="dbt_report_models",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    args = ["build", *dbt_vars_for_days(partition_days(context))]
+    yield from dbt.cli(args, context=context).stream()

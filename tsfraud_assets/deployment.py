@@ -1,0 +1,34 @@
+"""Every resource of every deployment, in one mapping: the deployment picks, asset code stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from tsfraud_assets.resources.dbt import dbt_cli, dbt_project
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.source_db import SourceDatabase
+from tsfraud_assets.resources.spark import LocalSparkProcessing
+from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+from tsfraud_assets.settings import Settings
+
+
+def _source(settings: Settings) -> SourceDatabase:
+    # A URL from the environment may hold a password: keep it an EnvVar so the UI never shows it.
+    url: Any = dg.EnvVar("TSFRAUD_SOURCE_URL") if settings.source_url_from_env else settings.source_url
+    return SourceDatabase(url=url)
+
+
+def resources_for(settings: Settings) -> dict[str, Any]:
+    if settings.deployment == "local":
+        return {
+            "source": _source(settings),
+            "lake": Lake(root=settings.lake_root),
+            "spark": LocalSparkProcessing(),
+            "dbt": dbt_cli(dbt_project("local")),
+            "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
+        }
+    raise NotImplementedError(
+        f"deployment {settings.deployment!r} has no resource set yet"
+    )  # pragma: no cover
