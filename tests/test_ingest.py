@@ -11,7 +11,15 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from tests.source_fixtures import DAY, T0, entry, fill_minimal, insert, postgres_source, sqlite_source
+from tests.source_fixtures import (
+    DAY,
+    T0,
+    entry,
+    fill_minimal,
+    insert,
+    postgres_source,
+    sqlite_source,
+)
 from tsfraud_assets.ingest.raw import ingest_day, ingest_reference, reconcile_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceContractError, SourceDatabase
@@ -70,8 +78,9 @@ def test_each_kind_of_bad_row_is_quarantined_with_its_reason(tmp_path: Path) -> 
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA ignore_check_constraints = 1")
             conn.exec_driver_sql(
-                "INSERT INTO timesheet_entries SELECT 204, 1, 10, work_date, hours, activity_code, "
-                "comment, entry_channel, status, submitted_at, approver_id, approved_at, updated_at "
+                "INSERT INTO timesheet_entries SELECT 204, 1, 10, work_date, hours, "
+                "activity_code, comment, entry_channel, status, submitted_at, approver_id, "
+                "approved_at, updated_at "
                 "FROM timesheet_entries WHERE entry_id = 100"
             )
         lake = Lake(root=str(tmp_path / "lake"))
@@ -148,7 +157,10 @@ def test_reconciliation_catches_a_tampered_partition(tmp_path: Path) -> None:
 def test_source_never_written_sqlite_opened_read_only(tmp_path: Path) -> None:
     with sqlite_source(tmp_path) as url:
         fill_minimal(sa.create_engine(url))
-        with SourceDatabase(url=url).snapshot() as snap, pytest.raises(Exception, match="readonly|read-only"):
+        with (
+            SourceDatabase(url=url).snapshot() as snap,
+            pytest.raises(Exception, match=r"readonly|read-only"),
+        ):
             snap.scalar_rows("DELETE FROM timesheet_entries")
 
 
@@ -156,7 +168,10 @@ def test_source_never_written_sqlite_opened_read_only(tmp_path: Path) -> None:
 def test_postgres_snapshot_is_read_only() -> None:
     with postgres_source() as url:
         fill_minimal(sa.create_engine(url))
-        with SourceDatabase(url=url).snapshot() as snap, pytest.raises(Exception, match="read-only"):
+        with (
+            SourceDatabase(url=url).snapshot() as snap,
+            pytest.raises(Exception, match="read-only"),
+        ):
             snap.scalar_rows("DELETE FROM timesheet_entries")
 
 
@@ -180,6 +195,10 @@ def test_changes_since_names_changed_days_and_tables(tmp_path: Path) -> None:
         assert days == [DAY] and "employees" in tables
         assert source.changes_since(mark)[1:] == ([], [])
         later = mark + dt.timedelta(hours=1)
-        insert(engine, "timesheet_entries", [entry(500, work_date=DAY - dt.timedelta(days=9), updated_at=later)])
+        insert(
+            engine,
+            "timesheet_entries",
+            [entry(500, work_date=DAY - dt.timedelta(days=9), updated_at=later)],
+        )
         mark2, days2, tables2 = source.changes_since(mark)
         assert mark2 == later and days2 == [DAY - dt.timedelta(days=9)] and tables2 == []

@@ -118,7 +118,9 @@ def parse_ddl(sql: str) -> dict[str, Table]:
 
 
 def _split_top_level(body: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch == "(":
             depth += 1

@@ -10,9 +10,7 @@ import pandas as pd
 from tsfraud_assets.settings import load_settings
 
 
-def evaluate_against_truth(
-    scores: pd.DataFrame, ground_truth: pd.DataFrame
-) -> dict[str, float]:
+def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> dict[str, float]:
     """Precision and recall of the flagged list over the days scored."""
     gt = ground_truth[["employee_id", "work_date", "is_fraud"]].copy()
     gt["work_date"] = pd.to_datetime(gt["work_date"]).dt.date
@@ -63,7 +61,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
 
     t0 = time.monotonic()
     with dg.DagsterInstance.get() as instance:
-        run_range(defs, start, end, instance)
+        run_range(defs, start, end, instance, log_level="WARNING")
     print(f"    done in {time.monotonic() - t0:.0f} s")
 
     print("3/3 judging the suspect list against the simulator's ground truth")

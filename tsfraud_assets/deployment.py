@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
@@ -16,11 +17,21 @@ from tsfraud_assets.settings import Settings
 
 def _source(settings: Settings) -> SourceDatabase:
     # A URL from the environment may hold a password: keep it an EnvVar so the UI never shows it.
-    url: Any = dg.EnvVar("TSFRAUD_SOURCE_URL") if settings.source_url_from_env else settings.source_url
+    url: Any = (
+        dg.EnvVar("TSFRAUD_SOURCE_URL") if settings.source_url_from_env else settings.source_url
+    )
     return SourceDatabase(url=url)
 
 
+def export_for_dbt(settings: Settings) -> None:
+    """dbt runs as a subprocess and reads the lake and warehouse locations from its profile's
+    env_var() calls: hand it the same resolved values the Python resources use."""
+    os.environ.setdefault("TSFRAUD_LAKE", settings.lake_root)
+    os.environ.setdefault("TSFRAUD_DUCKDB_PATH", settings.duckdb_path)
+
+
 def resources_for(settings: Settings) -> dict[str, Any]:
+    export_for_dbt(settings)
     if settings.deployment == "local":
         return {
             "source": _source(settings),

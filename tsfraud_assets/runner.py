@@ -19,8 +19,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from tsfraud_assets.settings import PROJECT_ROOT, Settings
 from tsfraud_assets.sensors import range_tags
+from tsfraud_assets.settings import PROJECT_ROOT, Settings
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def run_range(
     end: dt.date,
     instance: dg.DagsterInstance,
     steps: tuple[Step, ...] = STEPS,
+    log_level: str = "INFO",
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize every layer for [start, end]; stops at the first failed run."""
     if end < start:
@@ -82,7 +83,11 @@ def run_range(
             selection=step.selection,
             resources=resources,
             instance=instance,
-            tags={"tsfraud/step": step.name, **(range_tags(start, end) if step.partitioned else {})},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            tags={
+                "tsfraud/step": step.name,
+                **(range_tags(start, end) if step.partitioned else {}),
+            },
             raise_on_error=True,
         )
         results.append(result)

@@ -5,7 +5,6 @@ history, unpartitioned), the employee-day features (partitioned, before scoring)
 investigators' reports (partitioned, after scoring).
 """
 
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -37,7 +36,10 @@ def dbt_vars_for_days(days: list[Any]) -> list[str]:
     """The partition window as dbt vars: incremental models replace exactly these days."""
     if not days:
         return []
-    return ["--vars", json.dumps({"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()})]
+    return [
+        "--vars",
+        json.dumps({"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()}),
+    ]
 
 
 @dbt_assets(

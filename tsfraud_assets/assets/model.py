@@ -1,6 +1,5 @@
 """Model layer: the fraud model, trained on the features and past investigation outcomes."""
 
-
 import datetime as dt
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Processed layer: the Spark job's enriched, de-duplicated timesheet lines."""
 
-
 import dagster as dg
 
 from tsfraud_assets.assets.raw import DAILY_KEYS
@@ -17,7 +16,13 @@ PROCESSED_DATASET = "processed/timesheet_entries"
         *DAILY_KEYS,
         *(
             dg.AssetKey(f"raw_{t}")
-            for t in ("employees", "projects", "project_assignments", "leave_records", "public_holidays")
+            for t in (
+                "employees",
+                "projects",
+                "project_assignments",
+                "leave_records",
+                "public_holidays",
+            )
         ),
     ],
     partitions_def=daily_partitions,

@@ -1,6 +1,5 @@
 """Raw ingest layer: source tables into the lake, untouched but validated."""
 
-
 from collections import Counter
 from collections.abc import Iterator
 
@@ -61,7 +60,7 @@ def raw_reference_tables(source: SourceDatabase, lake: Lake) -> Iterator[dg.Mate
 def raw_daily_tables(
     context: dg.AssetExecutionContext, source: SourceDatabase, lake: Lake
 ) -> Iterator[dg.MaterializeResult]:
-    source.check_contract(list(contract.DAILY_TABLES) + ["employees", "projects"])
+    source.check_contract([*contract.DAILY_TABLES, "employees", "projects"])
     results: list[DayIngest] = []
     for day in partition_days(context):
         result = ingest_day(source, lake, day)

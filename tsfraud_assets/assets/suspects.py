@@ -1,6 +1,5 @@
 """Suspect-list layer: every employee-day scored, the top of each day flagged with reasons."""
 
-
 import dagster as dg
 
 from tsfraud_assets.partitions import daily_partitions, partition_days, single_run

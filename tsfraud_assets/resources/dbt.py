@@ -30,12 +30,26 @@ def dbt_project(deployment: Deployment) -> DbtProject:
         target=DBT_TARGETS[deployment],
     )
     # The manifest is a build artefact: `dagster dev` refreshes it, and everywhere else (tests,
-    # CI, the CLI) we parse once when it is missing rather than ship a stale one.
+    # CI, the CLI) we parse when it is missing or older than the project's sources, rather than
+    # ship or keep a stale one.
     if os.environ.get("DAGSTER_IS_DEV_CLI"):
         project.prepare_if_dev()
-    elif not Path(project.manifest_path).exists():
+    elif manifest_is_stale(Path(project.manifest_path), DBT_PROJECT_DIR):
         project.preparer.prepare(project)
     return project
+
+
+def manifest_is_stale(manifest: Path, project_dir: Path) -> bool:
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for path in project_dir.rglob("*"):
+        rel = path.relative_to(project_dir).parts
+        if rel and rel[0] in ("target", "logs", "dbt_packages"):
+            continue
+        if path.suffix in (".sql", ".yml", ".yaml", ".csv") and path.stat().st_mtime > built:
+            return True
+    return False
 
 
 def dbt_cli(project: DbtProject) -> DbtCliResource:
