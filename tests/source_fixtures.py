@@ -74,7 +74,11 @@ def fill_minimal(engine: sa.Engine) -> None:
             {"employee_id": 1, "employee_code": "E0001", "manager_id": 2, **emp},
         ],
     )
-    insert(engine, "clients", [{"client_id": 5, "client_name": "Acme", "industry": "retail", "country_code": "GB"}])
+    insert(
+        engine,
+        "clients",
+        [{"client_id": 5, "client_name": "Acme", "industry": "retail", "country_code": "GB"}],
+    )
     insert(
         engine,
         "projects",
@@ -94,9 +98,17 @@ def fill_minimal(engine: sa.Engine) -> None:
     insert(
         engine,
         "public_holidays",
-        [{"country_code": "GB", "holiday_date": dt.date(2026, 4, 3), "holiday_name": "Good Friday"}],
+        [
+            {
+                "country_code": "GB",
+                "holiday_date": dt.date(2026, 4, 3),
+                "holiday_name": "Good Friday",
+            }
+        ],
     )
-    insert(engine, "timesheet_entries", [entry(100), entry(101, hours=3.5, activity_code="MEETING")])
+    insert(
+        engine, "timesheet_entries", [entry(100), entry(101, hours=3.5, activity_code="MEETING")]
+    )
     insert(
         engine,
         "workstation_activity",

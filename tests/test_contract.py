@@ -31,15 +31,14 @@ def test_types_map_exactly() -> None:
     assert schema.field("submitted_at").type == pa.timestamp("us")
     assert entries.column("approver_id").nullable
     assert not entries.column("hours").nullable
-    assert source_tables()["workstation_activity"].arrow_schema().field(
-        "active_minutes"
-    ).type == pa.int32()
+    assert (
+        source_tables()["workstation_activity"].arrow_schema().field("active_minutes").type
+        == pa.int32()
+    )
 
 
 def test_parser_reads_composite_keys_and_rejects_unknown_types() -> None:
-    tables = parse_ddl(
-        "CREATE TABLE t (a BIGINT NOT NULL, b NUMERIC(7, 3), PRIMARY KEY (a, b));"
-    )
+    tables = parse_ddl("CREATE TABLE t (a BIGINT NOT NULL, b NUMERIC(7, 3), PRIMARY KEY (a, b));")
     assert [(c.name, c.sql_type, c.nullable) for c in tables["t"].columns] == [
         ("a", "BIGINT", False),
         ("b", "NUMERIC(7,3)", True),

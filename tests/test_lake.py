@@ -29,7 +29,9 @@ def test_partition_is_one_hive_file_with_exact_types(tmp_path: Path) -> None:
     assert stats.rows == 3 and stats.bytes > 0
     back = pq.read_table(part / "data.parquet")
     assert back.schema.field("hours").type == pa.decimal128(5, 2)
-    assert pq.ParquetFile(part / "data.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+    assert (
+        pq.ParquetFile(part / "data.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+    )
     assert lake.list_partitions("raw/x") == [DAY]
 
 
@@ -67,7 +69,11 @@ def test_read_partitions_restores_work_date_and_skips_missing(tmp_path: Path) ->
     days = [DAY + dt.timedelta(days=i) for i in range(3)]
     got = lake.read_partitions("s", days)
     assert got is not None
-    assert got.column("work_date").to_pylist() == [DAY, DAY + dt.timedelta(days=2), DAY + dt.timedelta(days=2)]
+    assert got.column("work_date").to_pylist() == [
+        DAY,
+        DAY + dt.timedelta(days=2),
+        DAY + dt.timedelta(days=2),
+    ]
     lake.delete_partition("s", DAY)
     assert lake.list_partitions("s") == [DAY + dt.timedelta(days=2)]
 

@@ -33,7 +33,10 @@ def _ranges(requests: list[dg.RunRequest]) -> list[tuple[str, str]]:
 def test_contiguous_ranges() -> None:
     d = dt.date(2026, 3, 1)
     days = [d, d + dt.timedelta(days=1), d + dt.timedelta(days=5), d + dt.timedelta(days=1)]
-    assert contiguous_ranges(days) == [(d, d + dt.timedelta(days=1)), (d + dt.timedelta(days=5),) * 2]
+    assert contiguous_ranges(days) == [
+        (d, d + dt.timedelta(days=1)),
+        (d + dt.timedelta(days=5),) * 2,
+    ]
 
 
 def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path) -> None:
@@ -64,7 +67,9 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
         )
         with engine.begin() as conn:
             conn.execute(
-                sa.text("UPDATE timesheet_entries SET hours = 2.0, updated_at = :t WHERE entry_id = 100"),
+                sa.text(
+                    "UPDATE timesheet_entries SET hours = 2.0, updated_at = :t WHERE entry_id = 100"
+                ),
                 {"t": later},
             )
         requests, cursor3, _ = _tick(url, cursor)

@@ -1,6 +1,5 @@
 """Data-quality checks that guard the asset graph."""
 
-
 import dagster as dg
 
 from tsfraud_assets.ingest.raw import reconcile_day

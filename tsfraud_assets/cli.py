@@ -37,9 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tsfraud_assets.demo import run_demo
 
-    return run_demo(
-        employees=args.employees, start=args.start, days=args.days, seed=args.seed
-    )
+    return run_demo(employees=args.employees, start=args.start, days=args.days, seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,7 +51,9 @@ def score_frames(
         if part.empty:
             lake.delete_partition(SCORES_DATASET, day)  # a day with no entries has no list
             continue
-        table = pa.Table.from_pandas(part[SCORES_SCHEMA.names], schema=SCORES_SCHEMA, preserve_index=False)
+        table = pa.Table.from_pandas(
+            part[SCORES_SCHEMA.names], schema=SCORES_SCHEMA, preserve_index=False
+        )
         lake.write_partition(SCORES_DATASET, day, SCORES_SCHEMA, table.to_batches())
         rows += len(part)
         suspects += int(part["is_suspect"].sum())

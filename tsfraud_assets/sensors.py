@@ -7,7 +7,6 @@ edits re-flow to the suspect list. Reference tables that changed are refreshed f
 runs. A restart resumes from the stored cursor; an unchanged source yields nothing.
 """
 
-
 import datetime as dt
 import json
 from collections.abc import Iterator

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.metadata import RawMetadataValue
 import pandas as pd
+from dagster._core.definitions.metadata import RawMetadataValue
 
 from tsfraud_assets import model_store
 from tsfraud_assets.modeling.promote import holdout_metrics, should_promote

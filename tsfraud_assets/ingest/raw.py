@@ -53,8 +53,12 @@ class ReferenceIds:
     @classmethod
     def read(cls, snap: Snapshot) -> ReferenceIds:
         return cls(
-            employees=pa.array([r[0] for r in snap.scalar_rows("SELECT employee_id FROM employees")], pa.int64()),
-            projects=pa.array([r[0] for r in snap.scalar_rows("SELECT project_id FROM projects")], pa.int64()),
+            employees=pa.array(
+                [r[0] for r in snap.scalar_rows("SELECT employee_id FROM employees")], pa.int64()
+            ),
+            projects=pa.array(
+                [r[0] for r in snap.scalar_rows("SELECT project_id FROM projects")], pa.int64()
+            ),
         )
 
 
@@ -77,9 +81,15 @@ def quarantine_reasons(
     if day > today:
         flag(pa.array([True] * n), "work_date in the future")
     if "employee_id" in batch.schema.names:
-        flag(pc.invert(pc.is_in(batch.column("employee_id"), value_set=ids.employees)), "unknown employee_id")
+        flag(
+            pc.invert(pc.is_in(batch.column("employee_id"), value_set=ids.employees)),
+            "unknown employee_id",
+        )
     if table == "timesheet_entries":
-        flag(pc.invert(pc.is_in(batch.column("project_id"), value_set=ids.projects)), "unknown project_id")
+        flag(
+            pc.invert(pc.is_in(batch.column("project_id"), value_set=ids.projects)),
+            "unknown project_id",
+        )
         hours = batch.column("hours")
         flag(pc.less(hours, pa.scalar(Decimal(0), hours.type)), "hours negative")
         flag(pc.greater(hours, pa.scalar(MAX_DAILY_HOURS, hours.type)), "hours above 24")
@@ -106,7 +116,9 @@ def ingest_day(
             bad: list[pa.RecordBatch] = []
 
             def good_batches(
-                table: str = table, schema: pa.Schema = schema, file_schema: pa.Schema = file_schema,
+                table: str = table,
+                schema: pa.Schema = schema,
+                file_schema: pa.Schema = file_schema,
                 bad: list[pa.RecordBatch] = bad,
             ) -> Iterator[pa.RecordBatch]:
                 for batch in snap.stream(day_query(table, day), schema):
@@ -144,7 +156,9 @@ def ingest_reference(source: SourceDatabase, lake: Lake) -> dict[str, int]:
     with source.snapshot() as snap:
         for table in contract.REFERENCE_TABLES:
             schema = contract.table(table).arrow_schema()
-            data = pa.Table.from_batches(list(snap.stream(select_sql(table) + " ORDER BY 1", schema)), schema)
+            data = pa.Table.from_batches(
+                list(snap.stream(select_sql(table) + " ORDER BY 1", schema)), schema
+            )
             lake.write_snapshot(raw_dataset(table), data)
             counts[table] = data.num_rows
     return counts
@@ -182,8 +196,12 @@ def reconcile_day(source: SourceDatabase, lake: Lake, day: dt.date) -> Reconcili
             "SELECT COUNT(*), COALESCE(SUM(hours), 0) FROM timesheet_entries "
             f"WHERE work_date = '{day.isoformat()}'"
         )
-    lake_rows, lake_hours = _rows_and_hours(lake.read_partition(raw_dataset("timesheet_entries"), day))
-    q_rows, q_hours = _rows_and_hours(lake.read_partition(quarantine_dataset("timesheet_entries"), day))
+    lake_rows, lake_hours = _rows_and_hours(
+        lake.read_partition(raw_dataset("timesheet_entries"), day)
+    )
+    q_rows, q_hours = _rows_and_hours(
+        lake.read_partition(quarantine_dataset("timesheet_entries"), day)
+    )
     return Reconciliation(
         day=day,
         source_rows=int(rows),

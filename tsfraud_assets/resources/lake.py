@@ -74,9 +74,7 @@ class Lake(dg.ConfigurableResource):
         self, dataset: str, day: dt.date, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
     ) -> WriteStats:
         """Replace one day's partition with `batches` (streamed: memory stays one batch)."""
-        return self._write_file(
-            [dataset, f"{PARTITION_COLUMN}={day.isoformat()}"], schema, batches
-        )
+        return self._write_file([dataset, f"{PARTITION_COLUMN}={day.isoformat()}"], schema, batches)
 
     def write_snapshot(self, dataset: str, data: pa.Table) -> WriteStats:
         """Replace an unpartitioned dataset (a reference table's full snapshot)."""
@@ -96,9 +94,10 @@ class Lake(dg.ConfigurableResource):
         fs.makedirs(directory, exist_ok=True)
         rows = 0
         try:
-            with fs.open(target, "wb") as f, pq.ParquetWriter(
-                f, schema, compression=COMPRESSION
-            ) as writer:
+            with (
+                fs.open(target, "wb") as f,
+                pq.ParquetWriter(f, schema, compression=COMPRESSION) as writer,
+            ):
                 for batch in batches:
                     writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
                     rows += batch.num_rows

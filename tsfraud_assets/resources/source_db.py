@@ -163,9 +163,7 @@ class _SqlAlchemySnapshot:
         sa_url = sa.engine.make_url(url)
         if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
             # Open the file read-only: the pipeline must never write to the system of record.
-            sa_url = sa_url.set(
-                database=f"file:{sa_url.database}?mode=ro", query={"uri": "true"}
-            )
+            sa_url = sa_url.set(database=f"file:{sa_url.database}?mode=ro", query={"uri": "true"})
         engine = _engine(sa_url.render_as_string(hide_password=False))
         try:
             with engine.connect() as conn:
