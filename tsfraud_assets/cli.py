@@ -44,9 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tsfraud", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from tsfraud_assets.simulator.cli import register
+    from tsfraud_assets.query_cli import register as register_query
+    from tsfraud_assets.simulator.cli import register as register_simulate
 
-    register(sub)
+    register_simulate(sub)
+    register_query(sub)
 
     run = sub.add_parser(
         "run",
