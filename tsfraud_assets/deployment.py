@@ -10,8 +10,8 @@ import dagster as dg
 from tsfraud_assets.resources.dbt import dbt_cli, dbt_project
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
-from tsfraud_assets.resources.spark import LocalSparkProcessing
-from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+from tsfraud_assets.resources.spark import LocalSparkProcessing, aws_spark_processing_from_env
+from tsfraud_assets.resources.warehouse import DuckDBWarehouse, athena_warehouse_from_env
 from tsfraud_assets.settings import Settings
 
 
@@ -31,6 +31,13 @@ def export_for_dbt(settings: Settings) -> None:
 
 
 def resources_for(settings: Settings) -> dict[str, Any]:
+    """The resource set of the settings' deployment: same keys, same asset code.
+
+    local: SQLite (or any URL) source, a lake folder, local PySpark, dbt-duckdb, DuckDB reads.
+    aws:   PostgreSQL (or any URL) source, an S3 lake, EMR through Dagster Pipes, dbt-athena,
+           Athena reads. The cloud resources read their own TSFRAUD_EMR_* / TSFRAUD_ATHENA_*
+           variables (docs/emr.md, docs/bi-access.md) and name every missing one.
+    """
     export_for_dbt(settings)
     if settings.deployment == "local":
         return {
@@ -40,6 +47,14 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             "dbt": dbt_cli(dbt_project("local")),
             "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
         }
-    raise NotImplementedError(
-        f"deployment {settings.deployment!r} has no resource set yet"
-    )  # pragma: no cover
+    if not settings.lake_root.startswith("s3://"):
+        raise ValueError(
+            f"the aws deployment needs TSFRAUD_LAKE=s3://bucket/prefix, got {settings.lake_root!r}"
+        )
+    return {
+        "source": _source(settings),
+        "lake": Lake(root=settings.lake_root),
+        "spark": aws_spark_processing_from_env(),
+        "dbt": dbt_cli(dbt_project("aws")),
+        "warehouse": athena_warehouse_from_env(),
+    }
