@@ -8,9 +8,11 @@ from tsfraud_assets.assets.dbt import dbt_feature_models, dbt_reference_models, 
 from tsfraud_assets.assets.model import fraud_model
 from tsfraud_assets.assets.processed import processed_timesheet_entries
 from tsfraud_assets.assets.raw import raw_daily_tables, raw_reference_tables
+from tsfraud_assets.assets.report import investigator_report
 from tsfraud_assets.assets.suspects import timesheet_scores
 from tsfraud_assets.checks import raw_entries_reconcile
 from tsfraud_assets.deployment import resources_for
+from tsfraud_assets.freshness import with_freshness
 from tsfraud_assets.sensors import daily_timesheet_job, reference_tables_job, timesheet_batch_sensor
 from tsfraud_assets.settings import Settings, load_settings
 
@@ -23,19 +25,22 @@ ASSETS = [
     fraud_model,
     timesheet_scores,
     dbt_report_models,
+    investigator_report,
 ]
 CHECKS = [raw_entries_reconcile]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """The deployment's Definitions; tests pass their own settings (a temporary lake, say)."""
-    return dg.Definitions(
+    defs = dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
         jobs=[daily_timesheet_job, reference_tables_job],
         sensors=[timesheet_batch_sensor],
         resources=resources_for(settings or load_settings()),
     )
+    # Freshness policies, the partition freshness checks and their sensor, over the whole graph.
+    return with_freshness(defs)
 
 
 defs = build_definitions()
