@@ -83,3 +83,48 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
         # a restart resumes from the stored cursor: nothing is re-requested
         requests, _, _ = _tick(url, cursor3)
         assert requests == []
+
+
+def test_sensor_follows_simulated_batches(tmp_path: Path) -> None:
+    """Driven by the simulator's append mode: each batch requests exactly the days it touched."""
+    from tsfraud_assets.simulator import append_through, simulate
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    truth = str(tmp_path / "truth.parquet")
+    start = dt.date(2026, 3, 2)
+    simulate(url, employees=40, start=start, days=10, seed=5, ground_truth_path=truth)
+    engine = sa.create_engine(url)
+
+    def days_changed_since(mark: str) -> set[str]:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT DISTINCT work_date FROM timesheet_entries WHERE updated_at > ?",
+                (mark.replace("T", " "),),
+            ).fetchall()
+        return {str(r[0])[:10] for r in rows}
+
+    def requested_days(requests: list[dg.RunRequest]) -> set[str]:
+        days: set[str] = set()
+        for lo, hi in _ranges(requests):
+            day = dt.date.fromisoformat(lo)
+            while day <= dt.date.fromisoformat(hi):
+                days.add(day.isoformat())
+                day += dt.timedelta(days=1)
+        return days
+
+    requests, cursor, _ = _tick(url, None)
+    assert requested_days(requests) == days_changed_since("0000-00-00")
+    assert min(requested_days(requests)) == start.isoformat()
+
+    for through in (start + dt.timedelta(days=10), start + dt.timedelta(days=11)):  # Thu, Fri
+        mark = json.loads(cursor or "{}")["high_water_mark"]
+        append_through(url, through, ground_truth_path=truth)
+        expected = days_changed_since(mark)
+        requests, cursor, _ = _tick(url, cursor)
+        requested = requested_days(requests)
+        assert requested == expected
+        assert through.isoformat() in requested  # the new day itself
+        assert any(
+            d < (through - dt.timedelta(days=1)).isoformat() for d in requested
+        )  # late edits
+    assert _tick(url, cursor)[0] == []

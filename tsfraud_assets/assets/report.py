@@ -96,4 +96,5 @@ def investigator_report(
             + "\n".join(per_day)
         )
     context.log.info(f"rendered {len(days)} report(s) {days[0]} .. {days[-1]} under {REPORT_DIR}")
+    metadata.update(warehouse.stats_metadata())  # Athena: query ids, bytes scanned, cost
     return dg.MaterializeResult(metadata=metadata)

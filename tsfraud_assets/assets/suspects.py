@@ -33,5 +33,6 @@ def timesheet_scores(
             "days": len(summary.days),
             "path": dg.MetadataValue.path(lake.uri(SCORES_DATASET)),
             "top_suspects": dg.MetadataValue.md(summary.top_markdown),
+            **warehouse.stats_metadata(),
         }
     )
