@@ -46,7 +46,9 @@ def _probe(env: dict[str, str], tmp_path: Path) -> dict:
     import json
     import os
 
-    full = {**os.environ, "TSFRAUD_DATA_DIR": str(tmp_path), **env}
+    # Only what this test sets: other tests in this process export TSFRAUD_* for dbt.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TSFRAUD_")}
+    full = {**inherited, "TSFRAUD_DATA_DIR": str(tmp_path), **env}
     out = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", PROBE],
         cwd=PROJECT_ROOT,

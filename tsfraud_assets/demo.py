@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 import pandas as pd
@@ -57,14 +58,26 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     from tsfraud_assets.definitions import defs
     from tsfraud_assets.resources.lake import Lake
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+    from tsfraud_assets.runner import EVALUATION_STEP
     from tsfraud_assets.scoring import SCORES_DATASET
 
     t0 = time.monotonic()
+    os.environ.setdefault("TSFRAUD_GROUND_TRUTH", str(settings.default_ground_truth))
     with dg.DagsterInstance.get() as instance:
         run_range(defs, start, end, instance, log_level="WARNING")
-    print(f"    done in {time.monotonic() - t0:.0f} s")
+        print(f"    done in {time.monotonic() - t0:.0f} s")
+        (evaluation,) = run_range(
+            defs, start, end, instance, steps=(EVALUATION_STEP,), log_level="WARNING"
+        )
+    (materialization,) = evaluation.asset_materializations_for_node("model_evaluation")
+    meta = materialization.metadata
 
     print("3/3 judging the suspect list against the simulator's ground truth")
+    print(f"    unseen days {meta['evaluation_window'].value}: model vs baselines")
+    for line in str(meta["metrics"].value).splitlines():
+        print(f"    {line}")
+    for line in str(meta["recall_by_fraud_type"].value).splitlines():
+        print(f"    {line}")
     lake = Lake(root=settings.lake_root)
     scores = lake.read_partitions(SCORES_DATASET, lake.list_partitions(SCORES_DATASET))
     assert scores is not None, "no scores were written"

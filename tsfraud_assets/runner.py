@@ -35,6 +35,8 @@ REFERENCE = (
     - dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
 ) | dg.AssetSelection.assets("stg_employees", "stg_investigation_cases", "investigation_labels")
 MODEL = dg.AssetSelection.assets("fraud_model")
+# Needs the simulator's ground truth: the demo and the detection benchmark run it, not `run`.
+EVALUATION = dg.AssetSelection.assets("model_evaluation")
 
 STEPS = (
     Step("reference", REFERENCE, partitioned=False),
@@ -46,10 +48,11 @@ STEPS = (
     Step("model", MODEL, partitioned=False),
     Step(
         "scores-and-reports",
-        dg.AssetSelection.assets("timesheet_scores").downstream() - REFERENCE,
+        dg.AssetSelection.assets("timesheet_scores").downstream() - REFERENCE - EVALUATION,
         partitioned=True,
     ),
 )
+EVALUATION_STEP = Step("evaluation", EVALUATION, partitioned=False)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:

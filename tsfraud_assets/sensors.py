@@ -25,7 +25,7 @@ daily_timesheet_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
     .downstream()
     .required_multi_asset_neighbors()
-    - dg.AssetSelection.assets("fraud_model"),
+    - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
     partitions_def=daily_partitions,
     description="Ingest → Spark → features → scores → reports for a range of work dates.",
 )
