@@ -50,6 +50,10 @@ def dbt_vars_for_days(days: list[Any]) -> list[str]:
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    # The lake's datasets as Glue external tables on Athena (nothing to do on DuckDB, which
+    # reads the Parquet directly): dbt's sources must exist before anything builds on them.
+    # No context: run-operation takes no --select.
+    dbt.cli(["run-operation", "create_lake_sources"]).wait()
     yield from dbt.cli(["build"], context=context).stream()
 
 
