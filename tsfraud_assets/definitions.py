@@ -5,11 +5,13 @@ from __future__ import annotations
 import dagster as dg
 
 from tsfraud_assets.assets.dbt import dbt_feature_models, dbt_reference_models, dbt_report_models
+from tsfraud_assets.assets.evaluation import model_evaluation
 from tsfraud_assets.assets.model import fraud_model
 from tsfraud_assets.assets.processed import processed_timesheet_entries
 from tsfraud_assets.assets.raw import raw_daily_tables, raw_reference_tables
 from tsfraud_assets.assets.report import investigator_report
 from tsfraud_assets.assets.suspects import timesheet_scores
+from tsfraud_assets.automation import automation_schedules, fraud_model_job
 from tsfraud_assets.checks import raw_entries_reconcile
 from tsfraud_assets.deployment import resources_for
 from tsfraud_assets.freshness import with_freshness
@@ -26,6 +28,7 @@ ASSETS = [
     timesheet_scores,
     dbt_report_models,
     investigator_report,
+    model_evaluation,
 ]
 CHECKS = [raw_entries_reconcile]
 
@@ -35,7 +38,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     defs = dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[daily_timesheet_job, reference_tables_job],
+        jobs=[daily_timesheet_job, reference_tables_job, fraud_model_job],
+        schedules=automation_schedules(),
         sensors=[timesheet_batch_sensor],
         resources=resources_for(settings or load_settings()),
     )

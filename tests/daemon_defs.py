@@ -1,0 +1,53 @@
+"""The code location tests/test_daemon.py points a real `dagster-daemon` at.
+
+It carries the real `timesheet_batch_sensor` and the real raw ingest assets and check, but the
+sensor's two jobs are cut down to the raw layer: the daily chain's Spark, dbt and scoring steps
+cost minutes per run on the test machines and need a trained model, while what the daemon test
+proves (sensor tick → queued run → materialization, for exactly the changed dates) shows at the
+first layer. The jobs keep their names because the sensor requests them by name. Runs execute
+in process: one Python process per run, not one per step, each paying the import cost once.
+
+Resources are built here rather than through `deployment.resources_for`, which imports PySpark
+and would add its import time to every run.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from tsfraud_assets.assets.raw import (
+    DAILY_KEYS,
+    REFERENCE_KEYS,
+    raw_daily_tables,
+    raw_reference_tables,
+)
+from tsfraud_assets.checks import raw_entries_reconcile
+from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.source_db import SourceDatabase
+from tsfraud_assets.sensors import timesheet_batch_sensor
+from tsfraud_assets.settings import load_settings
+
+daily_raw_job = dg.define_asset_job(
+    "daily_timesheet_job",
+    selection=dg.AssetSelection.assets(*DAILY_KEYS),
+    partitions_def=daily_partitions,
+    executor_def=dg.in_process_executor,
+)
+reference_raw_job = dg.define_asset_job(
+    "reference_tables_job",
+    selection=dg.AssetSelection.assets(*REFERENCE_KEYS),
+    executor_def=dg.in_process_executor,
+)
+
+_settings = load_settings()
+defs = dg.Definitions(
+    assets=[raw_reference_tables, raw_daily_tables],
+    asset_checks=[raw_entries_reconcile],
+    jobs=[daily_raw_job, reference_raw_job],
+    sensors=[timesheet_batch_sensor.with_attributes(jobs=[daily_raw_job, reference_raw_job])],
+    resources={
+        "source": SourceDatabase(url=_settings.source_url),
+        "lake": Lake(root=_settings.lake_root),
+    },
+)
