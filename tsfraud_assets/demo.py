@@ -105,6 +105,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     print(f"suspect list (CSV):     {reports / 'suspect_timesheets.csv'}")
     print(f"daily report (CSV):     {reports / 'daily_suspect_summary.csv'}")
     print(f"warehouse (DuckDB):     {settings.duckdb_path}  (tables suspect_timesheets, ...)")
+    print(f"investigators' report:  {lake.uri('reports/investigator_report/latest.html')}")
     print(f"model:                  {lake.uri('models/fraud_model', model_meta['version'])}")
     return 0
 

@@ -56,12 +56,14 @@ EVALUATION_STEP = Step("evaluation", EVALUATION, partitioned=False)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Point DAGSTER_HOME at a persistent folder holding the project's dagster.yaml."""
+    """Point DAGSTER_HOME at a persistent folder holding the project's dagster.yaml.
+
+    An existing dagster.yaml there is left alone: it may be a production (PostgreSQL) instance."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.data_dir / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     source = PROJECT_ROOT / "dagster.yaml"
-    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+    if source.exists() and not target.exists():
         shutil.copyfile(source, target)
     return home
 

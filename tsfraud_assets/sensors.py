@@ -27,12 +27,14 @@ daily_timesheet_job = dg.define_asset_job(
     .required_multi_asset_neighbors()
     - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
     partitions_def=daily_partitions,
+    tags={"tsfraud/pipeline": "daily"},  # the production queue runs one daily range at a time
     description="Ingest → Spark → features → scores → reports for a range of work dates.",
 )
 reference_tables_job = dg.define_asset_job(
     "reference_tables_job",
     selection=dg.AssetSelection.assets(*REFERENCE_KEYS)
     | dg.AssetSelection.assets(*REFERENCE_MODELS.split()),
+    tags={"tsfraud/pipeline": "reference"},
     description="Refresh the reference snapshots and the models built on them.",
 )
 
