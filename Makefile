@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy tsfraud_assets
 
 ui: $(STAMP)
-	mkdir -p data/dagster_home && cp dagster.yaml data/dagster_home/dagster.yaml
+	mkdir -p data/dagster_home && cp -n dagster.yaml data/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 benchmark-simulate: $(STAMP)
