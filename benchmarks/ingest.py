@@ -24,7 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tsfraud_assets.ingest.raw import ingest_day
+from tsfraud_assets.ingest.raw import ingest_days
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase, select_sql
 from tsfraud_assets.simulator import simulate
@@ -79,9 +79,11 @@ def main() -> None:
 
             def tsfraud() -> int:
                 today = days[-1] + dt.timedelta(days=1)
-                return sum(
-                    ingest_day(source, lake, d, today=today).rows["timesheet_entries"] for d in days
+                # the same rows the other paths read: the entries (activity is a second table)
+                results = ingest_days(
+                    source, lake, days, today=today, tables=("timesheet_entries",)
                 )
+                return sum(r.rows["timesheet_entries"] for r in results)
 
             def pandas_read_sql() -> int:
                 import pandas as pd

@@ -202,3 +202,32 @@ def test_changes_since_names_changed_days_and_tables(tmp_path: Path) -> None:
         )
         mark2, days2, tables2 = source.changes_since(mark)
         assert mark2 == later and days2 == [DAY - dt.timedelta(days=9)] and tables2 == []
+
+
+def test_range_extract_equals_day_by_day_and_replaces_emptied_days(
+    source_url: str, tmp_path: Path
+) -> None:
+    from tsfraud_assets.ingest.raw import ingest_days
+
+    engine = sa.create_engine(source_url)
+    later = DAY + dt.timedelta(days=2)
+    insert(engine, "timesheet_entries", [entry(700, work_date=later), entry(701, work_date=later)])
+    source = SourceDatabase(url=source_url)
+    days = [DAY + dt.timedelta(days=i) for i in range(3)]
+    by_range = Lake(root=str(tmp_path / "range"))
+    by_day = Lake(root=str(tmp_path / "day"))
+    results = ingest_days(source, by_range, days, today=TODAY)
+    for day in days:
+        ingest_day(source, by_day, day, today=TODAY)
+    assert [r.rows["timesheet_entries"] for r in results] == [2, 0, 2]
+    for day in days:
+        for ds in ("raw/timesheet_entries", "raw/workstation_activity"):
+            assert by_range.read_partition(ds, day) == by_day.read_partition(ds, day), (ds, day)
+    # the middle day has no entries: an empty partition, so an old one cannot linger
+    middle = by_range.read_partition("raw/timesheet_entries", days[1])
+    assert middle is not None and middle.num_rows == 0
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM timesheet_entries WHERE entry_id IN (700, 701)")
+    ingest_days(source, by_range, days, today=TODAY)
+    emptied = by_range.read_partition("raw/timesheet_entries", later)
+    assert emptied is not None and emptied.num_rows == 0

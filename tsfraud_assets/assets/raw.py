@@ -7,7 +7,7 @@ import dagster as dg
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from tsfraud_assets import contract
-from tsfraud_assets.ingest.raw import DayIngest, ingest_day, ingest_reference, raw_dataset
+from tsfraud_assets.ingest.raw import DayIngest, ingest_days, ingest_reference, raw_dataset
 from tsfraud_assets.partitions import daily_partitions, partition_days, single_run
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
@@ -61,13 +61,12 @@ def raw_daily_tables(
     context: dg.AssetExecutionContext, source: SourceDatabase, lake: Lake
 ) -> Iterator[dg.MaterializeResult]:
     source.check_contract([*contract.DAILY_TABLES, "employees", "projects"])
-    results: list[DayIngest] = []
-    for day in partition_days(context):
-        result = ingest_day(source, lake, day)
+    results = ingest_days(source, lake, partition_days(context))
+    for result in results:
         context.log.info(
-            f"{day}: {result.rows} rows, quarantined {result.quarantined} {dict(result.reasons)}"
+            f"{result.day}: {result.rows} rows, quarantined {result.quarantined} "
+            f"{dict(result.reasons)}"
         )
-        results.append(result)
     for key, table in zip(DAILY_KEYS, contract.DAILY_TABLES, strict=True):
         yield dg.MaterializeResult(asset_key=key, metadata=day_metadata(table, results, lake))
 

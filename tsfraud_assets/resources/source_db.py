@@ -63,6 +63,11 @@ class SourceDatabase(dg.ConfigurableResource):
 
     url: str = Field(description="SQLAlchemy URL of the timesheet database")
     batch_rows: int = Field(default=65_536, description="rows per streamed Arrow batch")
+    parallel_ranges: int = Field(
+        default=2,
+        description="parallel connections a multi-day extract is split over (Sqoop's "
+        "split-by); each day stays within one connection's snapshot",
+    )
 
     @property
     def dialect(self) -> str:
@@ -257,8 +262,3 @@ def _cast_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
             col = col.cast(field.type)
         arrays.append(col)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def day_query(table: str, day: dt.date) -> str:
-    date_column = contract.DAILY_TABLES[table]
-    return select_sql(table, f"{date_column} = {_literal(day)}") + " ORDER BY 1"
