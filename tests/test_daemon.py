@@ -13,12 +13,10 @@ the daemon and its code server and run workers are one process group, killed at 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from tests.process_utils import stop_process_group
 from tsfraud_assets.settings import PROJECT_ROOT
 from tsfraud_assets.simulator import append_through, simulate
 
@@ -75,19 +74,6 @@ def _workspace(tmp: Path) -> Path:
     return path
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the daemon's process group (code server and run workers included), then SIGKILL
-    what outlives it."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=15)
-        time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     tmp = tmp_path_factory.mktemp("daemon")
@@ -130,7 +116,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     try:
         yield Daemon(home, tmp / "lake", source_url, truth, log, proc)
     finally:
-        _stop_group(proc)
+        stop_process_group(proc)
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +172,13 @@ def _sensor_cursor(instance: dg.DagsterInstance) -> str | None:
 
 
 def _assert_sensor_runs_succeeded(instance: dg.DagsterInstance, run_ids: set[str]) -> None:
+    # A run's materializations land before its last step and RUN_SUCCESS: wait for the end.
+    deadline = time.monotonic() + 120
     for run_id in run_ids:
         run = instance.get_run_by_id(run_id)
+        while run is not None and not run.is_finished and time.monotonic() < deadline:
+            time.sleep(1)
+            run = instance.get_run_by_id(run_id)
         assert run is not None
         assert run.status == dg.DagsterRunStatus.SUCCESS, (run_id, run.status)
         assert run.tags.get("dagster/sensor_name") == SENSOR, run.tags

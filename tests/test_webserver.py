@@ -9,12 +9,10 @@ writes goes to a temporary folder; it only listens on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 from dagster_shared.yaml_utils import load_yaml_from_path
 
+from tests.process_utils import stop_process_group
 from tsfraud_assets.settings import PROJECT_ROOT
 from tsfraud_assets.simulator import simulate
 
@@ -159,20 +158,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _wait_until_loaded(srv, proc)
         yield srv
     finally:
-        _stop_group(proc)
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, then SIGKILL whatever is left of it (the code
-    server and a run worker may outlive the webserver by their heartbeat timeout)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        time.sleep(0.5)
+        stop_process_group(proc)
 
 
 ASSET_NODES = """{
