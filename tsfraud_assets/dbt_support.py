@@ -19,7 +19,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+from tsfraud_assets import contract
+from tsfraud_assets.settings import DBT_PROJECT_DIR
+
+__all__ = ["DBT_PROJECT_DIR"]
+
 
 #: processed/timesheet_entries, without work_date (it is the Hive partition).
 PROCESSED_TIMESHEET_ENTRY_SCHEMA = pa.schema(
@@ -69,36 +73,10 @@ PROCESSED_TIMESHEET_ENTRY_SCHEMA = pa.schema(
     ]
 )
 
-#: raw/employees: the source table's columns with the raw layer's exact types.
-RAW_EMPLOYEE_SCHEMA = pa.schema(
-    [
-        ("employee_id", pa.int64()),
-        ("employee_code", pa.string()),
-        ("country_code", pa.string()),
-        ("office", pa.string()),
-        ("practice", pa.string()),
-        ("grade", pa.string()),
-        ("manager_id", pa.int64()),
-        ("hire_date", pa.date32()),
-        ("termination_date", pa.date32()),
-        ("contracted_hours_per_week", pa.decimal128(5, 2)),
-        ("updated_at", pa.timestamp("us")),
-    ]
-)
-
-#: raw/investigation_cases.
-RAW_INVESTIGATION_CASE_SCHEMA = pa.schema(
-    [
-        ("case_id", pa.int64()),
-        ("employee_id", pa.int64()),
-        ("work_date", pa.date32()),
-        ("opened_at", pa.timestamp("us")),
-        ("closed_at", pa.timestamp("us")),
-        ("outcome", pa.string()),
-        ("fraud_type", pa.string()),
-        ("updated_at", pa.timestamp("us")),
-    ]
-)
+#: raw/employees and raw/investigation_cases: the source tables' own columns and exact types,
+#: read from the contract (the DDL), so a test lake cannot drift from what ingest writes.
+RAW_EMPLOYEE_SCHEMA = contract.table("employees").arrow_schema()
+RAW_INVESTIGATION_CASE_SCHEMA = contract.table("investigation_cases").arrow_schema()
 
 #: scores/timesheet_scores, without work_date (it is the Hive partition).
 TIMESHEET_SCORE_SCHEMA = pa.schema(

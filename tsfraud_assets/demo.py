@@ -8,6 +8,7 @@ import time
 
 import pandas as pd
 
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.settings import load_settings
 
 
@@ -56,7 +57,6 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     print(f"2/3 running every layer for {start} .. {end} through Dagster")
     ensure_dagster_home(settings)
     from tsfraud_assets.definitions import defs
-    from tsfraud_assets.resources.lake import Lake
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
     from tsfraud_assets.runner import EVALUATION_STEP
     from tsfraud_assets.scoring import SCORES_DATASET
@@ -110,10 +110,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     return 0
 
 
-def _train_end(lake: object, version: str) -> dt.date | None:
-    from tsfraud_assets.resources.lake import Lake
-
-    assert isinstance(lake, Lake)
+def _train_end(lake: Lake, version: str) -> dt.date | None:
     meta = lake.read_json(f"models/fraud_model/{version}/metadata.json")
     window = meta.get("training_window") or {}
     end = window.get("end") if isinstance(window, dict) else None

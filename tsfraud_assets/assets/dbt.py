@@ -5,13 +5,13 @@ history, unpartitioned), the employee-day features (partitioned, before scoring)
 investigators' reports (partitioned, after scoring).
 """
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from tsfraud_assets.dbt_support import dbt_vars
 from tsfraud_assets.partitions import daily_partitions, partition_days, single_run
 from tsfraud_assets.resources.dbt import dbt_project
 from tsfraud_assets.settings import load_settings
@@ -32,14 +32,11 @@ class TsfraudDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = TsfraudDbtTranslator()
 
 
-def dbt_vars_for_days(days: list[Any]) -> list[str]:
-    """The partition window as dbt vars: incremental models replace exactly these days."""
-    if not days:
-        return []
-    return [
-        "--vars",
-        json.dumps({"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()}),
-    ]
+def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the selection over the run's work dates: incremental models replace
+    exactly these days (one invocation for a whole backfill range)."""
+    days = partition_days(context)
+    yield from dbt.cli(["build", "--vars", dbt_vars(days[0], days[-1])], context=context).stream()
 
 
 @dbt_assets(
@@ -68,8 +65,7 @@ def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    args = ["build", *dbt_vars_for_days(partition_days(context))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from build_window(context, dbt)
 
 
 @dbt_assets(
@@ -83,5 +79,4 @@ def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    args = ["build", *dbt_vars_for_days(partition_days(context))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from build_window(context, dbt)
