@@ -1,20 +1,24 @@
 """The reconcile check, run by Dagster beside the ingest: ERROR severity, declared blocking.
 
-(Its failure on a tampered partition is asserted on the plain function in test_ingest.py:
-Dagster 1.13 cannot run a partitioned check without its asset in one in-process run.)
+Dagster 1.13 cannot run a partitioned check without its asset in one in-process run, so the
+tampered partition is produced by a lake that loses a row on the way in; the check then runs
+on what the lake really holds, exactly as it does after a file was altered.
 """
 
-from __future__ import annotations
-
+import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
 from tsfraud_assets.assets.raw import raw_daily_tables
 from tsfraud_assets.checks import raw_entries_reconcile
-from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.ingest.raw import raw_dataset
+from tsfraud_assets.partitions import daily_partitions, single_run
+from tsfraud_assets.resources.lake import Lake, WriteStats
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 
@@ -42,3 +46,49 @@ def test_check_runs_with_the_ingest_and_counts_quarantine(tmp_path: Path) -> Non
         )
         assert materialization.metadata["quarantined_rows"].value == 1
         assert all(spec.blocking for spec in raw_entries_reconcile.check_specs)
+
+
+class _RowLosingLake(Lake):
+    """A lake whose raw entries partition silently loses its first row: a tampered file."""
+
+    def write_partition(
+        self, dataset: str, day: dt.date, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> WriteStats:
+        if dataset == raw_dataset("timesheet_entries"):
+            table = pa.Table.from_batches(list(batches), schema)
+            batches = table.slice(1).to_batches()
+        return super().write_partition(dataset, day, schema, batches)
+
+
+def test_check_fails_on_a_tampered_partition_and_blocks_downstream(tmp_path: Path) -> None:
+    downstream_ran: list[str] = []
+
+    @dg.asset(
+        deps=["raw_timesheet_entries"], partitions_def=daily_partitions, backfill_policy=single_run
+    )
+    def processed_stand_in(context: dg.AssetExecutionContext) -> None:
+        downstream_ran.append(context.partition_key)
+
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        result = dg.materialize(
+            [raw_daily_tables, raw_entries_reconcile, processed_stand_in],
+            resources={
+                "source": SourceDatabase(url=url),
+                "lake": _RowLosingLake(root=str(tmp_path / "lake")),
+            },
+            partition_key=DAY.isoformat(),
+            raise_on_error=False,
+        )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.metadata["source_rows"].value == 2
+    assert evaluation.metadata["lake_rows"].value == 1
+    (mismatch,) = evaluation.metadata["mismatched_days"].value
+    assert mismatch["work_date"] == DAY.isoformat()
+    assert mismatch["source_rows"] == 2 and mismatch["lake_rows"] == 1
+    # Blocking: the run fails and nothing downstream of the bad partition is built.
+    assert not result.success
+    assert downstream_ran == []
+    assert not result.asset_materializations_for_node("processed_stand_in")
