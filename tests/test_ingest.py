@@ -22,7 +22,12 @@ from tests.source_fixtures import (
 )
 from tsfraud_assets.ingest.raw import ingest_day, ingest_reference, reconcile_day
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.resources.source_db import SourceContractError, SourceDatabase
+from tsfraud_assets.resources.source_db import (
+    SourceContractError,
+    SourceDatabase,
+    decimal_from_scaled,
+    select_sql,
+)
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -49,6 +54,51 @@ def test_day_extract_is_exact_and_complete(source_url: str, tmp_path: Path) -> N
     assert sorted(raw.column("hours").to_pylist()) == [Decimal("3.50"), Decimal("4.25")]
     assert raw.column("submitted_at").to_pylist()[0] == T0
     assert reconcile_day(SourceDatabase(url=source_url), lake, DAY).ok
+
+
+def test_decimals_arrive_exact_at_every_edge(source_url: str, tmp_path: Path) -> None:
+    """PostgreSQL sends NUMERIC as scaled integers; the lake must still hold the exact values,
+    the smallest and largest a NUMERIC(5,2) of hours can take included."""
+    edges = ["0.01", "0.10", "7.99", "23.99", "24.00", "0.00", "999.99"]
+    insert(
+        sa.create_engine(source_url),
+        "timesheet_entries",
+        [entry(300 + i, hours=float(h)) for i, h in enumerate(edges)],
+    )
+    lake = Lake(root=str(tmp_path / "lake"))
+    ingest_day(SourceDatabase(url=source_url), lake, DAY, today=TODAY)
+    raw = lake.read_partition("raw/timesheet_entries", DAY)
+    quarantined = lake.read_partition("quarantine/timesheet_entries", DAY)
+    assert raw is not None and quarantined is not None
+    got = dict(
+        zip(raw.column("entry_id").to_pylist(), raw.column("hours").to_pylist(), strict=True)
+    )
+    assert [got[300 + i] for i in range(len(edges) - 1)] == [Decimal(h) for h in edges[:-1]]
+    assert quarantined.column("hours").to_pylist() == [Decimal("999.99")]  # above 24: held back
+    assert reconcile_day(SourceDatabase(url=source_url), lake, DAY).ok
+
+
+def test_scaled_integers_become_the_decimals_they_encode() -> None:
+    scaled = pa.array([2400, -150, None, 1, 0, 99999], pa.int64())
+    assert decimal_from_scaled(scaled, pa.decimal128(5, 2)).to_pylist() == [
+        Decimal("24.00"),
+        Decimal("-1.50"),
+        None,
+        Decimal("0.01"),
+        Decimal("0.00"),
+        Decimal("999.99"),
+    ]
+    big = decimal_from_scaled(pa.array([123456789012345678], pa.int64()), pa.decimal128(18, 4))
+    assert big.to_pylist() == [Decimal("12345678901234.5678")]
+    with pytest.raises(TypeError, match="scaled integers"):
+        decimal_from_scaled(pa.array(["1.00"]), pa.decimal128(5, 2))
+
+
+def test_postgres_select_carries_decimals_as_scaled_integers() -> None:
+    sql = select_sql("timesheet_entries", "work_date = '2026-03-02'", "work_date", True)
+    assert "CAST(hours * 100 AS BIGINT) AS hours" in sql
+    assert sql.endswith("WHERE work_date = '2026-03-02' ORDER BY work_date")
+    assert "CAST" not in select_sql("timesheet_entries")
 
 
 def test_reference_snapshot_has_every_table(source_url: str, tmp_path: Path) -> None:
