@@ -49,30 +49,41 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=16000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run"
+    )
+    parser.add_argument(
+        "--only", default="copy,tsfraud,connectorx,pandas", help="comma-separated paths to time"
+    )
     args = parser.parse_args()
 
-    name = f"tsfraud_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    name = args.reuse or f"tsfraud_bench_{uuid.uuid4().hex[:8]}"
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     start = dt.date(2026, 1, 5)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            summary = simulate(
-                url,
-                employees=args.employees,
-                start=start,
-                days=args.days,
-                seed=3,
-                ground_truth_path=str(Path(tmp) / "truth.parquet"),
-            )
-            print(f"loaded: {summary} ({time.perf_counter() - t0:.0f} s)")
+            if not args.reuse:
+                t0 = time.perf_counter()
+                summary = simulate(
+                    url,
+                    employees=args.employees,
+                    start=start,
+                    days=args.days,
+                    seed=3,
+                    ground_truth_path=str(Path(tmp) / "truth.parquet"),
+                )
+                print(f"loaded: {summary} ({time.perf_counter() - t0:.0f} s)")
             engine = sa.create_engine(url)
             with engine.connect() as conn:
-                (total,) = conn.exec_driver_sql("SELECT COUNT(*) FROM timesheet_entries").one()
-            days = [start + dt.timedelta(days=i) for i in range(args.days)]
+                total, first, last = conn.exec_driver_sql(
+                    "SELECT COUNT(*), MIN(work_date), MAX(work_date) FROM timesheet_entries"
+                ).one()
+                (employees,) = conn.exec_driver_sql("SELECT COUNT(*) FROM employees").one()
+            days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
             query = select_sql("timesheet_entries")
             source = SourceDatabase(url=url)
             lake = Lake(root=str(Path(tmp) / "lake"))
@@ -111,24 +122,30 @@ def main() -> None:
                         n += len(block)
                 return int(total)
 
-            results = [
-                timed("COPY TO STDOUT (floor)", copy_floor),
-                timed("tsfraud extract → Parquet", tsfraud),
-                timed("connectorx → Arrow", connectorx),
-                timed("pandas.read_sql", pandas_read_sql),
-            ]
+            paths = {
+                "copy": ("COPY TO STDOUT (floor)", copy_floor),
+                "tsfraud": ("tsfraud extract → Parquet", tsfraud),
+                "connectorx": ("connectorx → Arrow", connectorx),
+                "pandas": ("pandas.read_sql", pandas_read_sql),
+            }
+            chosen = [p for p in paths if p in args.only.split(",")]
+            results = {p: timed(*paths[p]) for p in chosen}
     finally:
         if not args.keep:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    floor = results[0][1] / results[0][2]
-    pandas_rate = results[-1][1] / results[-1][2]
-    print(f"\n{total:,} timesheet rows over {args.days} days, {args.employees:,} employees")
+
+    def rate_of(path: str) -> float:
+        _, rows, seconds, _ = results.get(path, ("", 0, 0.0, 0.0))
+        return rows / seconds if seconds else float("nan")
+
+    floor, pandas_rate = rate_of("copy"), rate_of("pandas")
+    print(f"\n{total:,} timesheet rows over {len(days)} days, {employees:,} employees")
     print(
         f"{'path':28} {'rows':>10} {'s':>7} {'rows/s':>11} {'x floor':>8} {'x pandas':>9} "
         f"{'+RSS MB':>8}"
     )
-    for label, rows, seconds, rss in results:
+    for label, rows, seconds, rss in results.values():
         rate = rows / seconds
         print(
             f"{label:28} {rows:>10,} {seconds:>7.1f} {rate:>11,.0f} {rate / floor:>8.2f} "
