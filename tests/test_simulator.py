@@ -22,6 +22,8 @@ from tsfraud_assets.simulator import DEFAULT_FRAUD_RATE, append_through, simulat
 from tsfraud_assets.simulator.api import SimulationSummary
 from tsfraud_assets.simulator.catalog import FRAUD_TYPES
 from tsfraud_assets.simulator.cli import register
+from tsfraud_assets.simulator.clock import day_start
+from tsfraud_assets.simulator.firm import FirmParams, build_firm
 
 SCHEMA = Path(__file__).resolve().parents[1] / "tsfraud_assets" / "source_schema.sql"
 START = dt.date(2026, 3, 2)
@@ -141,6 +143,21 @@ def test_foreign_keys_hold(sim: Sim) -> None:
             "WHERE e.employee_id IS NULL OR p.project_id IS NULL"
         ).fetchone()[0]
     assert orphans == 0
+
+
+def test_no_project_is_used_before_the_system_knows_it() -> None:
+    """A project is on record before its first day and before anyone is staffed on it.
+
+    Otherwise a project recorded after the last simulated day has entries but no row, which
+    PostgreSQL refuses (seen at 25,000 employees); a 1,000-person firm used to show 53."""
+    start = dt.date(2026, 1, 5)
+    firm = build_firm(
+        FirmParams(seed=11, employees=1000, start=start, fraud_rate=0.015),
+        start + dt.timedelta(119),
+    )
+    proj, asg = firm.proj, firm.asg
+    assert (proj["rec"] <= day_start(proj["start"])).all()
+    assert (proj["rec"][asg["proj"]] <= day_start(asg["start"])).all()
 
 
 def test_existing_tables_are_kept_unless_replace(sim: Sim, tmp_path: Path) -> None:

@@ -289,10 +289,14 @@ class _Builder:
         self, rng: np.random.Generator, country: int, practice: int, start: int
     ) -> int:
         rec = int(day_start(start)) - int(rng.integers(5, 25)) * DAY_S + 15 * HOUR_S
-        clients = self.client_by_country.get(country, [])
+        # Only clients already on record when the project is recorded: a client created later
+        # would push the project's record past its start, and the source would then hold
+        # entries booked to a project it does not know yet (a foreign-key violation).
+        clients = [
+            c for c in self.client_by_country.get(country, []) if self.cl["rec"][c] + HOUR_S <= rec
+        ]
         if clients and rng.random() < 0.85:
             client = clients[int(rng.integers(len(clients)))]
-            rec = max(rec, self.cl["rec"][client] + HOUR_S)
         else:
             client = self.new_client(rng, country, rec - HOUR_S)
         end = start + int(rng.integers(60, 360))
