@@ -20,7 +20,7 @@ from tests.source_fixtures import (
     postgres_source,
     sqlite_source,
 )
-from tsfraud_assets.ingest.raw import ingest_day, ingest_reference, reconcile_day
+from tsfraud_assets.ingest.raw import _pieces_by_day, ingest_day, ingest_reference, reconcile_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import (
     SourceContractError,
@@ -281,3 +281,21 @@ def test_range_extract_equals_day_by_day_and_replaces_emptied_days(
     ingest_days(source, by_range, days, today=TODAY)
     emptied = by_range.read_partition("raw/timesheet_entries", later)
     assert emptied is not None and emptied.num_rows == 0
+
+
+def test_a_date_ordered_stream_splits_into_whole_days() -> None:
+    d = [dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)]
+    schema = pa.schema([("work_date", pa.date32()), ("entry_id", pa.int64())])
+    batches = [
+        pa.record_batch([pa.array([d[0], d[0], d[1]]), pa.array([1, 2, 3])], schema=schema),
+        pa.record_batch([pa.array([d[1], d[2], d[2]]), pa.array([4, 5, 6])], schema=schema),
+    ]
+    pieces = list(_pieces_by_day(iter(batches), "work_date", {d[0], d[1]}))
+    assert [(day, p.column("entry_id").to_pylist()) for day, p in pieces] == [
+        (d[0], [1, 2]),
+        (d[1], [3]),
+        (d[1], [4]),
+    ]  # the unwanted 4 March is left out
+    shuffled = pa.record_batch([pa.array([d[1], d[0]]), pa.array([1, 2])], schema=schema)
+    with pytest.raises(RuntimeError, match="not in date order"):
+        list(_pieces_by_day(iter([shuffled]), "work_date", set(d)))

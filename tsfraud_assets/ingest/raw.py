@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,12 +75,16 @@ def quarantine_reasons(
     def flag(mask: pa.Array, text: str) -> None:
         nonlocal reason
         mask = pc.fill_null(mask, False)
+        if not pc.any(mask).as_py():  # the usual case: nothing to mark, nothing to build
+            return
         reason = pc.if_else(pc.and_(mask, pc.is_null(reason)), pa.scalar(text), reason)
 
     spec = contract.table(table)
     for col in spec.columns:
         if not col.nullable and col.name in batch.schema.names:
-            flag(pc.is_null(batch.column(col.name)), f"null {col.name}")
+            values = batch.column(col.name)
+            if values.null_count:
+                flag(pc.is_null(values), f"null {col.name}")
     if day > today:
         flag(pa.array([True] * n), "work_date in the future")
     if "employee_id" in batch.schema.names:
@@ -186,12 +191,22 @@ def range_filter(table: str, first: dt.date, last: dt.date) -> str:
 def _pieces_by_day(
     batches: Iterator[pa.RecordBatch], date_column: str, wanted: set[dt.date]
 ) -> Iterator[tuple[dt.date, pa.RecordBatch]]:
-    """Split a date-ordered stream into (day, batch slice) pieces, in date order."""
+    """Split a date-ordered stream into (day, batch slice) pieces, in date order.
+
+    The rows arrive sorted by date, so a day is a run of rows: zero-copy slices, no filter."""
+    epoch = dt.date(1970, 1, 1)
     for batch in batches:
-        dates = batch.column(date_column)
-        for value in pc.unique(dates).to_pylist():
-            if value in wanted:
-                yield value, batch.filter(pc.equal(dates, pa.scalar(value, pa.date32())))
+        if not batch.num_rows:
+            continue
+        days = batch.column(date_column).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        steps = np.diff(days)
+        if (steps < 0).any():
+            raise RuntimeError(f"the {date_column} stream is not in date order")
+        bounds = [0, *(np.flatnonzero(steps) + 1).tolist(), len(days)]
+        for start, end in itertools.pairwise(bounds):
+            day = epoch + dt.timedelta(days=int(days[start]))
+            if day in wanted:
+                yield day, batch.slice(start, end - start)
 
 
 def _write_day(
