@@ -159,7 +159,12 @@ def test_feature_model_filters_on_the_window(compiled: Path) -> None:
     assert ("2024-01-29", "2024-04-14") in work_date_ranges(
         compiled_model(compiled, "stg_timesheet_entries")
     )
-    for report in ("suspect_timesheets", "daily_suspect_summary", "daily_signal_summary"):
+    for report in (
+        "suspect_timesheets",
+        "daily_suspect_summary",
+        "daily_signal_summary",
+        "daily_client_hours",
+    ):
         assert window in work_date_ranges(compiled_model(compiled, report)), report
 
 
@@ -193,6 +198,7 @@ def test_partitioned_marts_are_hive_parquet_insert_overwrite_with_work_date_last
         "suspect_timesheets",
         "daily_suspect_summary",
         "daily_signal_summary",
+        "daily_client_hours",
     }
     for name, config in partitioned.items():
         assert config["partitioned_by"] == ["work_date"], name
@@ -221,6 +227,7 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "daily_suspect_summary",
         "weekly_suspect_trend",
         "daily_signal_summary",
+        "daily_client_hours",
         "stg_timesheet_scores",
     ):
         assert "reports" in tags[name] and "features" not in tags[name], name

@@ -39,6 +39,7 @@ from tsfraud_assets.dbt_support import (
 
 T = date(2024, 2, 14)  # a Wednesday: the day most scenarios play out on
 MANAGER = 900  # approves everybody's time unless a scenario says otherwise
+OLD_DAY = T - timedelta(days=62)  # a Thursday, before the window run's staging view (T-35)
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "data-contracts.md"
 
@@ -68,7 +69,7 @@ class Lake:
 
     root: Path
     #: employees the stand-in scoring marks suspect on every day they have
-    suspects: set[int] = field(default_factory=lambda: {102, 103, 110, 130})
+    suspects: set[int] = field(default_factory=lambda: {102, 103, 110, 130, 147})
     employees: dict[int, dict[str, Any]] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     next_entry_id: int = 1
@@ -222,7 +223,7 @@ class Lake:
 
 def build_scenarios(lake: Lake) -> None:
     """Each employee is one scenario; ids are quoted in the tests below."""
-    for employee_id in range(101, 147):
+    for employee_id in range(101, 148):
         lake.employee(employee_id)
     for employee_id in (MANAGER, 124):
         lake.employee(employee_id, grade="partner", manager_id=None)
@@ -306,6 +307,12 @@ def build_scenarios(lake: Lake) -> None:
     lake.entry(142, T, 8, has_activity=False)
     # Only rejected time: the employee-day exists, with zero hours.
     lake.entry(145, T, 8, status="rejected")
+
+    # Clients: 147 (a suspect) worked a day long before T, outside the staging view of any
+    # later window run: 6 h for client 7, 2 h internal (no client) and 1 h rejected.
+    lake.entry(147, OLD_DAY, 6, client_id=7)
+    lake.entry(147, OLD_DAY, 2, client_id=None, project_id=3, project_type="internal")
+    lake.entry(147, OLD_DAY, 1, client_id=7, status="rejected")
 
     write_snapshot(
         [
@@ -410,6 +417,8 @@ class Warehouse:
     feature_columns: list[str]
     full_employee_days: list[tuple[int, date]]
     passed_tests: set[str]
+    #: the warehouse file as the last (window) run left it
+    db_path: Path
 
 
 MARTS = (
@@ -419,6 +428,7 @@ MARTS = (
     "daily_suspect_summary",
     "weekly_suspect_trend",
     "daily_signal_summary",
+    "daily_client_hours",
 )
 
 
@@ -460,7 +470,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
             tmp / "logs",
         )
         after_rerun = snapshot(db_path)
-    yield Warehouse(full, after_window, after_rerun, columns, full_employee_days, passed_tests)
+    yield Warehouse(
+        full, after_window, after_rerun, columns, full_employee_days, passed_tests, db_path
+    )
 
 
 def row(rows: list[dict[str, Any]], employee_id: int, work_date: date = T) -> dict[str, Any]:
@@ -721,7 +733,7 @@ def test_suspect_timesheets_join_employee_attributes(warehouse: Warehouse) -> No
     assert inflated["fraud_score"] == 0.9
     assert inflated["model_version"] == "test-v1"
     assert 1 <= inflated["rank"] <= 4
-    assert len(suspects) == 4 + 5  # 130's five other backfilled days
+    assert len(suspects) == 4 + 5 + 1  # 130's five other backfilled days, 147's old day
 
 
 def test_daily_summaries(warehouse: Warehouse, features: list[dict[str, Any]]) -> None:
@@ -763,6 +775,7 @@ def test_window_run_replaces_only_the_window(warehouse: Warehouse) -> None:
         "suspect_timesheets",
         "daily_suspect_summary",
         "daily_signal_summary",
+        "daily_client_hours",
     ):
         before = [r for r in warehouse.full[name] if r["work_date"] != T]
         after = [r for r in warehouse.after_window[name] if r["work_date"] != T]
@@ -808,6 +821,55 @@ def test_window_run_computes_what_a_full_run_computes(warehouse: Warehouse) -> N
     }
     assert window == full
     assert window[132]["days_submitted_same_batch"] == 5
+
+
+def test_client_hours_split_each_days_counted_hours_by_client(
+    warehouse: Warehouse, features: list[dict[str, Any]]
+) -> None:
+    client_hours = warehouse.full["daily_client_hours"]
+    per_day: dict[tuple[int, date], float] = {}
+    for r in client_hours:
+        key = (r["employee_id"], r["work_date"])
+        per_day[key] = per_day.get(key, 0.0) + r["counted_hours"]
+    counted_days = {
+        (f["employee_id"], f["work_date"]): f["total_hours"] for f in features if f["total_hours"]
+    }
+    assert per_day.keys() == counted_days.keys()  # rejected-only days (145) have no row
+    for key, hours in counted_days.items():
+        assert per_day[key] == pytest.approx(hours), key
+    old = {(r["client_id"], r["project_type"]): r for r in client_hours if r["employee_id"] == 147}
+    assert old.keys() == {(7, "billable"), (None, "internal")}
+    client_7 = old[(7, "billable")]
+    assert (client_7["counted_hours"], client_7["counted_entries"]) == (6, 1)  # not the rejected
+
+
+def test_hours_at_risk_by_client_answers_for_days_older_than_the_staging_window(
+    warehouse: Warehouse,
+) -> None:
+    """The last run's window was T alone, so the staging view of entries holds T-35..T+35
+    only; the client query reads the mart and still answers for two months earlier."""
+    from tsfraud_assets.queries import run_named_query
+    from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as con:
+        staged = con.execute(
+            "select count(*) from stg_timesheet_entries where work_date = ?", [OLD_DAY]
+        ).fetchone()
+    assert staged == (0,)
+    frame = run_named_query(
+        DuckDBWarehouse(path=str(warehouse.db_path)),
+        "hours_at_risk_by_client",
+        {"start_date": OLD_DAY - timedelta(days=7), "end_date": OLD_DAY},
+    )
+    rows = {
+        (None if r["client_id"] is None else int(r["client_id"]), r["project_type"]): (
+            r["suspect_days"],
+            r["employees"],
+            r["suspect_hours"],
+        )
+        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    }
+    assert rows == {(7, "billable"): (1, 1, 6.0), (None, "internal"): (1, 1, 2.0)}
 
 
 def test_staging_survives_datasets_without_files(tmp_path: Path) -> None:

@@ -95,7 +95,16 @@ def marts_frames() -> dict[str, pd.DataFrame]:
         entries,
         columns=["employee_id", "work_date", "client_id", "project_type", "hours", "is_counted"],
     )
-    entries_df.insert(0, "entry_id", range(1, len(entries_df) + 1))
+    # daily_client_hours as dbt builds it: counted entries only, summed per employee-day,
+    # client and project type (client_id null for projects without a client).
+    counted = entries_df[entries_df["is_counted"]]
+    client_hours = (
+        counted.groupby(
+            ["work_date", "employee_id", "client_id", "project_type"], dropna=False, as_index=False
+        )
+        .agg(counted_hours=("hours", "sum"), counted_entries=("hours", "size"))
+        .astype({"counted_entries": "int64"})
+    )
     suspects = scores_df[scores_df["is_suspect"]].merge(
         features_df, on=["employee_id", "work_date"]
     )
@@ -128,7 +137,16 @@ def marts_frames() -> dict[str, pd.DataFrame]:
     return {
         "employee_day_features": features_df,
         "stg_timesheet_scores": scores_df,
-        "stg_timesheet_entries": entries_df,
+        "daily_client_hours": client_hours[
+            [
+                "employee_id",
+                "client_id",
+                "project_type",
+                "counted_hours",
+                "counted_entries",
+                "work_date",
+            ]
+        ],
         "suspect_timesheets": suspects[
             [
                 "employee_id",

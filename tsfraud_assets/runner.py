@@ -5,7 +5,7 @@ The layers run in four runs, in dependency order, each covering the whole range 
 1. reference snapshots and the models built on them (unpartitioned),
 2. raw ingest → Spark → employee-day features for the range,
 3. the fraud model (trained, versioned, promoted if at least as good),
-4. scores and suspect list → investigators' report models for the range.
+4. scores and suspect list → investigators' report models (and the client hours) for the range.
 The runs are recorded in the Dagster instance, so they show in the UI like any other run.
 """
 
@@ -48,7 +48,13 @@ STEPS = (
     Step("model", MODEL, partitioned=False),
     Step(
         "scores-and-reports",
-        dg.AssetSelection.assets("timesheet_scores").downstream() - REFERENCE - EVALUATION,
+        # The report group also holds daily_client_hours, which reads the entries, not scores.
+        (
+            dg.AssetSelection.assets("timesheet_scores").downstream()
+            | dg.AssetSelection.groups("reports")
+        )
+        - REFERENCE
+        - EVALUATION,
         partitioned=True,
     ),
 )

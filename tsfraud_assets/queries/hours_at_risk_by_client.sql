@@ -1,8 +1,7 @@
 -- Hours at risk per client over a date range: counted hours booked on the days the model
 -- flagged, by the client of the project they were booked to (internal, bench and training
--- projects have no client and appear per project type). No mart carries the client, so
--- this reads the staging view of processed entries, which holds only the work dates of the
--- last dbt run's window widened by 35 days each way: ask for recent ranges.
+-- projects have no client and appear per project type). Reads the daily_client_hours mart,
+-- which keeps every work date the pipeline has built, so any range works.
 -- @param start_date date default today-30  First work date (default: 30 days ago).
 -- @param end_date date default today  Last work date, inclusive (default: today).
 with suspects as (
@@ -13,28 +12,26 @@ with suspects as (
 
 ),
 
-entries as (
+client_hours as (
 
-    select employee_id, work_date, client_id, project_type, hours
-    from {{ ref('stg_timesheet_entries') }}
-    where is_counted
-        and work_date between :start_date and :end_date
+    select employee_id, work_date, client_id, project_type, counted_hours
+    from {{ ref('daily_client_hours') }}
+    where work_date between :start_date and :end_date
 
 ),
 
 client_days as (
 
     select
-        entries.client_id,
-        entries.project_type,
-        entries.employee_id,
-        entries.work_date,
-        sum(entries.hours) as hours
-    from entries
+        client_hours.client_id,
+        client_hours.project_type,
+        client_hours.employee_id,
+        client_hours.work_date,
+        client_hours.counted_hours as hours
+    from client_hours
     inner join suspects
-        on suspects.employee_id = entries.employee_id
-        and suspects.work_date = entries.work_date
-    group by entries.client_id, entries.project_type, entries.employee_id, entries.work_date
+        on suspects.employee_id = client_hours.employee_id
+        and suspects.work_date = client_hours.work_date
 
 )
 
