@@ -388,3 +388,13 @@ def test_duckdb_target_creates_nothing(tmp_path: Path) -> None:
                 "select table_schema, table_name from information_schema.tables"
             ).fetchall()
         assert relations == []
+
+
+def test_only_athena_needs_the_lake_sources_created_before_a_build() -> None:
+    """The reference asset runs `create_lake_sources` for Athena's catalogue, and skips that
+    dbt invocation on DuckDB, whose sources read the Parquet files where they lie."""
+    from tsfraud_assets.assets.dbt import needs_lake_sources
+    from tsfraud_assets.resources.dbt import DBT_TARGETS
+
+    assert needs_lake_sources(DBT_TARGETS["aws"])
+    assert not needs_lake_sources(DBT_TARGETS["local"])

@@ -19,6 +19,7 @@ import pytest
 from tsfraud_assets.assets.report import LATEST, REPORT_DIR, investigator_report, report_path
 from tsfraud_assets.model_store import CURRENT, MODEL_DIR
 from tsfraud_assets.reporting import render_report
+from tsfraud_assets.reporting.cost import AssetCost, DayRunCost
 from tsfraud_assets.reporting.data import (
     ModelInfo,
     ReportData,
@@ -329,6 +330,32 @@ def test_a_superseded_model_is_marked_as_such() -> None:
     assert "No metadata.json for this version" in missing
 
 
+def test_report_shows_the_cost_of_the_days_run() -> None:
+    mib = 1024**2
+    cost = DayRunCost(
+        day=DAY,
+        rows=(
+            AssetCost("timesheet_scores", "athena", 2, 120 * mib, 0.000572, 1),
+            AssetCost("suspect_timesheets", "athena", 1, 300 * mib, 0.00143, 3),
+            AssetCost("processed_timesheet_entries", "spark (EMR)", None, None, None, 1),
+        ),
+        billed=True,
+    )
+    page = render_report(report_data(cost=cost))
+    section = page[page.index("<h2>Cost of this day's run</h2>") :]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section)
+    assert len(rows) == 1 + 3  # header + one per asset; the total row has its own class
+    assert "<span class='code'>suspect_timesheets</span>" in rows[2]
+    assert all(cell in rows[2] for cell in ("300.0 MiB", "$0.00143", "3 days"))
+    assert "not recorded" in rows[3] and "spark (EMR)" in rows[3]
+    total = section[section.index("<tr class='total'>") :]
+    assert "420.0 MiB" in total and "<strong>$0.002002</strong>" in total
+    assert "No cost recorded for processed_timesheet_entries" in section
+    assert "USD 5 per TB" in section
+    assert "Cost of this day" not in render_report(report_data())  # nothing to show
+
+
 # --- the asset against a hand-built warehouse and lake ---------------------------------------
 
 
@@ -400,6 +427,12 @@ def test_asset_writes_the_days_report_and_the_latest_view(world: dict[str, Any])
     assert meta["path"].value == lake.uri(report_path(day))
     assert meta["path_url"].value == "file://" + lake.uri(report_path(day))
     assert meta["latest"].value == lake.uri(LATEST)
+    # Local: DuckDB bills nothing; the page says so rather than inventing a figure.
+    assert meta["day_run_cost_usd"].value == 0.0
+    assert "investigator_report | duckdb (local) | — | — | $0.00 | 1 d" in str(
+        meta["day_run_cost"].value
+    )
+    assert "<h2>Cost of this day's run</h2>" in page and "no query is billed" in page
 
 
 def test_an_older_day_does_not_replace_the_latest_view(world: dict[str, Any]) -> None:

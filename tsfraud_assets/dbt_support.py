@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tsfraud_assets import contract
+from tsfraud_assets.resources.warehouse import athena_cost_usd
 from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 __all__ = ["DBT_PROJECT_DIR"]
@@ -151,3 +153,72 @@ def dbt_vars(min_date: date | None = None, max_date: date | None = None) -> str:
     if min_date is None or max_date is None:
         return "{}"
     return json.dumps({"min_date": min_date.isoformat(), "max_date": max_date.isoformat()})
+
+
+# --------------------------------------------------------------------------------------------
+# What dbt's adapter reported for each model (Athena: bytes scanned), on its materialization
+# --------------------------------------------------------------------------------------------
+
+
+def adapter_response_metadata(response: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A model's adapter response (run_results.json) as the metadata the warehouse resource
+    records for its own Athena queries, so the report sums both alike.
+
+    dbt-athena reports `data_scanned_in_bytes` of the model's build statement (dbt tests and
+    its housekeeping queries are not in it); other adapters report no bytes: nothing then.
+    A statement that scanned nothing (a view's DDL) is free.
+    """
+    scanned = (response or {}).get("data_scanned_in_bytes")
+    if scanned is None:
+        return {}
+    scanned = int(scanned)
+    statement = "DML" if scanned > 0 else "DDL"
+    return {
+        "warehouse_queries": 1,
+        "athena_bytes_scanned": scanned,
+        "athena_estimated_cost_usd": round(athena_cost_usd(scanned, statement_type=statement), 6),
+    }
+
+
+def with_adapter_responses(
+    events: Iterable[Any], run_results: Mapping[str, Any] | None
+) -> Iterator[Any]:
+    """The dbt invocation's Dagster events, each model's materialization carrying what the
+    adapter reported for it in `run_results` (matched on the event's `unique_id`)."""
+    responses = {
+        result["unique_id"]: result.get("adapter_response") or {}
+        for result in (run_results or {}).get("results", [])
+    }
+    for event in events:
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            unique_id = event.metadata.get("unique_id")
+            unique_id = getattr(unique_id, "value", unique_id)
+            extra = adapter_response_metadata(responses.get(str(unique_id)))
+            if extra:
+                event = event.with_metadata({**event.metadata, **extra})
+        yield event
+
+
+def stream_with_adapter_responses(invocation: Any) -> Iterator[Any]:
+    """`invocation.stream()` with each model's adapter response on its materialization.
+
+    dagster-dbt leaves the adapter response out of the metadata, and dbt prints it only in a
+    debug-level event; it is complete in run_results.json once dbt ends. So the events are
+    held until then: they reach Dagster at the end of the dbt invocation instead of one by
+    one, and all of them still do when dbt fails, before its error.
+    """
+    events: list[Any] = []
+    try:
+        events.extend(invocation.stream())
+    except Exception:
+        yield from with_adapter_responses(events, _run_results(invocation))
+        raise
+    yield from with_adapter_responses(events, _run_results(invocation))
+
+
+def _run_results(invocation: Any) -> dict[str, Any] | None:
+    try:
+        results: dict[str, Any] = invocation.get_artifact("run_results.json")
+    except FileNotFoundError:  # dbt stopped before writing it
+        return None
+    return results

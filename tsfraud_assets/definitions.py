@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from tsfraud_assets.assets.dbt import dbt_feature_models, dbt_reference_models, dbt_report_models
@@ -17,6 +20,9 @@ from tsfraud_assets.deployment import resources_for
 from tsfraud_assets.freshness import with_freshness
 from tsfraud_assets.sensors import daily_timesheet_job, reference_tables_job, timesheet_batch_sensor
 from tsfraud_assets.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
 ASSETS = [
     raw_reference_tables,
@@ -48,3 +54,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 
 defs = build_definitions()
+
+
+@cache
+def asset_graph() -> AssetGraph:
+    """The whole asset graph. Code running inside a run needs this one: the run's own job
+    knows only the assets it selected and their direct parents."""
+    return defs.resolve_asset_graph()

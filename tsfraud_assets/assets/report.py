@@ -17,6 +17,12 @@ from tsfraud_assets.reporting import (
     report_data_for,
     top_suspects_markdown,
 )
+from tsfraud_assets.reporting.cost import (
+    asset_cost,
+    collect_run_costs,
+    cost_markdown,
+    daily_asset_engines,
+)
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 
@@ -53,18 +59,34 @@ def _locations(lake: Lake, uri: str, name: str) -> dict[str, RawMetadataValue]:
     kinds={"html", "plotly"},
     description="Per work date, a self-contained HTML page for investigators: the suspect list "
     "with reasons, 8-week trends by office/practice/country, the day's score distribution, "
-    "the scoring model and the rule signals. Also `latest.html`: the newest work date.",
+    "the scoring model, the rule signals and the cost of the day's run. Also `latest.html`: "
+    "the newest work date.",
 )
 def investigator_report(
     context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake
 ) -> dg.MaterializeResult:
     days = partition_days(context)
     inputs = load_report_inputs(warehouse, days[0], days[-1])
+    # What every daily asset recorded for each day, plus the queries this run just made. The
+    # whole graph: this run's own job knows only the assets it selected.
+    from tsfraud_assets.definitions import asset_graph  # it imports this module
+
+    engines = daily_asset_engines(
+        asset_graph(), warehouse.engine, warehouse.billed, exclude=[context.asset_key]
+    )
+    own = asset_cost(
+        context.asset_key.to_user_string(),
+        warehouse.stats_metadata(),
+        engine=warehouse.engine,
+        billed=warehouse.billed,
+        run_days=len(days),
+    )
     generated_at = dt.datetime.now(dt.UTC)
     per_day: list[str] = []
     last = None
+    costs = collect_run_costs(context.instance, days, engines, billed=warehouse.billed, own=own)
     for day in days:
-        data = report_data_for(inputs, day, lake)
+        data = report_data_for(inputs, day, lake, cost=costs[day])
         page = render_report(data, generated_at=generated_at).encode()
         uri = lake.write_bytes(report_path(day), page)
         hours = float(data.suspects["total_hours"].fillna(0).sum())
@@ -88,6 +110,9 @@ def investigator_report(
         "report_bytes": len(page),
         "days": len(days),
     }
+    if data.cost is not None:
+        metadata["day_run_cost_usd"] = dg.MetadataValue.float(round(data.cost.total_usd, 6))
+        metadata["day_run_cost"] = dg.MetadataValue.md(cost_markdown(data.cost))
     if day >= newest:
         metadata.update(_locations(lake, lake.write_bytes(LATEST, page), "latest"))
     if len(days) > 1:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tsfraud_assets import model_store
+from tsfraud_assets.reporting.cost import DayRunCost
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 from tsfraud_assets.scoring import SCORES_DATASET
@@ -106,6 +107,8 @@ class ReportData:
     """daily_signal_summary row of the day (zero or one row)."""
     models: list[ModelInfo]
     trend_days: int = TREND_DAYS
+    cost: DayRunCost | None = None
+    """What the runs that built this day cost (the "Cost of this day's run" section)."""
 
     @property
     def trend_start(self) -> dt.date:
@@ -213,8 +216,10 @@ def load_models(lake: Lake, versions: list[str]) -> list[ModelInfo]:
     return infos
 
 
-def report_data_for(inputs: ReportInputs, day: dt.date, lake: Lake) -> ReportData:
-    """Cut one day's report out of the run's frames, adding its scores and models."""
+def report_data_for(
+    inputs: ReportInputs, day: dt.date, lake: Lake, cost: DayRunCost | None = None
+) -> ReportData:
+    """Cut one day's report out of the run's frames, adding its scores, models and cost."""
     weeks = last_complete_week_start(day)
     start = day - dt.timedelta(days=inputs.trend_days - 1)
     scores = load_scores(lake, day)
@@ -231,6 +236,7 @@ def report_data_for(inputs: ReportInputs, day: dt.date, lake: Lake) -> ReportDat
         signals=signals[signals["work_date"] == day] if len(signals) else signals,
         models=load_models(lake, versions),
         trend_days=inputs.trend_days,
+        cost=cost,
     )
 
 

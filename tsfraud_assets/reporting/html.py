@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from tsfraud_assets.reporting import charts
+from tsfraud_assets.reporting.cost import DayRunCost, format_bytes, format_usd
 from tsfraud_assets.reporting.data import (
     DIMENSIONS,
     LOG_SCORE_FLOOR,
@@ -112,6 +113,8 @@ dl.kv dd { margin: 0; }
 .pill.warn { background: var(--alert-soft); color: var(--alert); }
 .two { display: grid; grid-template-columns: minmax(300px, 1fr) minmax(300px, 1fr); gap: 24px; }
 footer { color: var(--muted); font-size: 12px; padding: 8px 0 40px; }
+ul.notes { margin: 12px 0 0; padding-left: 18px; color: var(--muted); font-size: 12px; }
+tr.total td { border-top: 2px solid var(--line); }
 """
 
 
@@ -159,6 +162,7 @@ def render_report(data: ReportData, generated_at: dt.datetime | None = None) -> 
         _scores_section(data, chart),
         _signals_section(data, chart),
         _model_section(data.models, chart),
+        _cost_section(data.cost),
         _footer(data),
         "</main>",
     ]
@@ -408,6 +412,42 @@ def _model_section(models: list[ModelInfo], chart: _Charts) -> str:
         lead += " More than one version scored this date; most rows first."
     blocks = "".join(_model_block(m, chart) for m in models)
     return f'<section class="card">{head}<p class="lead">{lead}</p>{blocks}</section>'
+
+
+def _cost_section(cost: DayRunCost | None) -> str:
+    if cost is None:
+        return ""
+    head = "<h2>Cost of this day's run</h2>"
+    scanned = format_bytes(cost.total_bytes)
+    lead = (
+        f"Estimated cost of the runs that built this work date: {format_usd(cost.total_usd)}"
+        + (f", {scanned} scanned" if cost.total_bytes is not None else "")
+        + ". Each row is what an asset recorded on its latest materialization of this date."
+    )
+    rows = []
+    for r in cost.rows:
+        days = f"{r.run_days} day{'s' if r.run_days != 1 else ''}"
+        rows.append(
+            f"<tr><td><span class='code'>{_e(r.asset)}</span></td><td>{_e(r.engine)}</td>"
+            f"<td class='num'>{'—' if r.queries is None else f'{r.queries:,}'}</td>"
+            f"<td class='num'>{_e(format_bytes(r.bytes_scanned))}</td>"
+            f"<td class='num'>{_e(format_usd(r.cost_usd))}</td>"
+            f"<td class='num'>{_e(days)}</td></tr>"
+        )
+    queries = "—" if cost.total_queries is None else f"{cost.total_queries:,}"
+    rows.append(
+        "<tr class='total'><td><strong>Total</strong></td><td></td>"
+        f"<td class='num'>{queries}</td><td class='num'>{_e(scanned)}</td>"
+        f"<td class='num'><strong>{_e(format_usd(cost.total_usd))}</strong></td><td></td></tr>"
+    )
+    notes = "".join(f"<li>{_e(n)}</li>" for n in cost.notes())
+    return (
+        f'<section class="card cost">{head}<p class="lead">{_e(lead)}</p>'
+        "<table class='mini'><thead><tr><th>Asset</th><th>Engine</th>"
+        "<th class='num'>Queries</th><th class='num'>Bytes scanned</th>"
+        "<th class='num'>Est. USD</th><th class='num'>Run covered</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table><ul class='notes'>{notes}</ul></section>"
+    )
 
 
 def _footer(data: ReportData) -> str:

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 import duckdb
@@ -161,6 +161,10 @@ class Warehouse(dg.ConfigurableResource):
     has such a cache (Athena); engines without one always answer fresh, which satisfies it.
     """
 
+    #: How the report's cost section names the engine, and whether it bills per query.
+    engine: ClassVar[str] = "warehouse"
+    billed: ClassVar[bool] = False
+
     _stats: list[QueryStats] = PrivateAttr(default_factory=list)
 
     def query(
@@ -190,6 +194,9 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class DuckDBWarehouse(Warehouse):
+    engine: ClassVar[str] = "duckdb (local)"
+    billed: ClassVar[bool] = False
+
     path: str = Field(description="dbt-duckdb database file")
     schema_name: str = Field(default="main", description="schema the dbt models are built in")
     lock_wait_seconds: float = Field(
@@ -410,6 +417,9 @@ class AthenaWarehouse(Warehouse):
     result back. That is the point for retries; a caller that changes the data mid-run and
     must re-read it has to vary the SQL or the scope.
     """
+
+    engine: ClassVar[str] = "athena"
+    billed: ClassVar[bool] = True
 
     workgroup: str = Field(default="primary", description="Athena workgroup")
     schema_name: str = Field(default="tsfraud", description="Glue database dbt-athena builds in")
