@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck ui install clean benchmark-simulate
+.PHONY: demo test lint typecheck ui install clean benchmark-simulate benchmark-ingest \
+	benchmark-detection benchmark-e2e
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +32,19 @@ ui: $(STAMP)
 	mkdir -p data/dagster_home && cp -n dagster.yaml data/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -w workspace.yaml
 
+# Measurements, run on purpose (they print figures; none is a test). ingest and e2e need the
+# PostgreSQL server on 127.0.0.1:5432; e2e takes about 45 minutes at its default sizes.
 benchmark-simulate: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py
+
+benchmark-ingest: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py --employees 11000 --days 120
+
+benchmark-detection: $(STAMP)
+	$(BIN)/python benchmarks/detection.py
+
+benchmark-e2e: $(STAMP)
+	$(BIN)/python benchmarks/e2e.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
