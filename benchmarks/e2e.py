@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -235,6 +236,19 @@ def create_database(label: str) -> tuple[str, str]:
     return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
+@contextlib.contextmanager
+def scratch(label: str, workdir: Path, keep: bool) -> Iterator[str]:
+    """A fresh PostgreSQL database (its URL) for one measurement; dropped afterwards with the
+    work folder, unless `keep`."""
+    name, url = create_database(label)
+    try:
+        yield url
+    finally:
+        if not keep:
+            drop_database(name)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def drop_database(name: str) -> None:
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -329,8 +343,7 @@ def daily_for_size(employees: int, args: argparse.Namespace, root: Path) -> dict
     from tsfraud_assets.simulator import append_through
 
     workdir = root / f"daily_{employees}"
-    name, url = create_database(str(employees))
-    try:
+    with scratch(str(employees), workdir, args.keep) as url:
         firm = simulate_and_run(workdir, url, employees, HISTORY_START, args.days)
         simulate_s, history, history_s = firm.simulate_s, firm.result, firm.wall
         print(f"[{employees:,}] set-up over {args.days} days: {history_s:.0f} s", flush=True)
@@ -385,16 +398,11 @@ def daily_for_size(employees: int, args: argparse.Namespace, root: Path) -> dict
         for layer in out["full_day"]["layers"]:
             print(f"  {layer['step'][:58]:58} {layer['seconds']:>7.1f} {layer['peak_mb']:>8,}")
         return out
-    finally:
-        if not args.keep:
-            drop_database(name)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def backfill(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     workdir = root / f"backfill_{args.backfill_employees}"
-    name, url = create_database("backfill")
-    try:
+    with scratch("backfill", workdir, args.keep) as url:
         firm = simulate_and_run(
             workdir, url, args.backfill_employees, BACKFILL_START, args.backfill_days
         )
@@ -417,7 +425,7 @@ def backfill(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "layers": layer_rows(result, memory),
         }
         print(
-            f"\n90-day backfill: {out['employees']:,} employees x {out['days']} days "
+            f"\n{out['days']}-day backfill: {out['employees']:,} employees x {out['days']} days "
             f"({out['timesheet_entries']:,} entries): {out['total_seconds']:.0f} s in "
             f"{out['dagster_runs']} Dagster runs, peak {out['peak_mb']:,} MB "
             f"(target <= 600 s: {'PASS' if out['total_seconds'] <= 600 else 'FAIL'})",
@@ -426,10 +434,6 @@ def backfill(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         for name_, seconds in out["runs"].items():
             print(f"  {name_:22} {seconds:>7.1f} s")
         return out
-    finally:
-        if not args.keep:
-            drop_database(name)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def print_daily(out: dict[str, Any], flush: bool = False) -> None:
