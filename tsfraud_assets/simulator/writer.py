@@ -12,7 +12,6 @@ instead of being silently dropped. SQLite stores dates as ISO text and timestamp
 from __future__ import annotations
 
 import io
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -23,20 +22,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-SCHEMA_SQL = Path(__file__).resolve().parents[1] / "source_schema.sql"
+from tsfraud_assets import contract
 
-# Creation order; drops go in reverse so foreign keys never dangle.
-TABLES: tuple[str, ...] = (
-    "employees",
-    "clients",
-    "projects",
-    "project_assignments",
-    "leave_records",
-    "public_holidays",
-    "timesheet_entries",
-    "workstation_activity",
-    "investigation_cases",
-)
+# Creation order is the DDL's order (the contract's); drops go in reverse so foreign keys
+# never dangle.
+TABLES: tuple[str, ...] = tuple(contract.source_tables())
 _COPY_CHUNK_ROWS = 200_000
 
 
@@ -53,11 +43,6 @@ def default_ground_truth_path(url: str) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return f"{parsed.database}.ground_truth.parquet"
     return "data/ground_truth.parquet"
-
-
-def schema_statements() -> list[str]:
-    text = re.sub(r"--[^\n]*", "", SCHEMA_SQL.read_text())
-    return [s.strip() for s in text.split(";") if s.strip()]
 
 
 class SourceDB:
@@ -170,7 +155,7 @@ class SourceDB:
         for table in reversed(TABLES):
             if table in existing:
                 self.execute(f"DROP TABLE {table}")
-        for statement in schema_statements():
+        for statement in contract.ddl_statements():
             self.execute(statement)
         self._columns.clear()
 
