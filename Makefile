@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy tsfraud_assets
+	$(BIN)/mypy tsfraud_assets tsfraud_simulator
 
 ui: $(STAMP)
 	mkdir -p data/dagster_home && cp -n dagster.yaml data/dagster_home/dagster.yaml

@@ -34,23 +34,23 @@ from typing import Any
 
 import dagster as dg
 
-from tsfraud_assets import model_store
+from tsfraud_assets.cli.run import STEPS, run_range
 from tsfraud_assets.definitions import build_definitions
-from tsfraud_assets.evaluation import (
+from tsfraud_assets.defs.evaluation.measure import (
     check_targets,
     evaluate_promoted_model,
     metrics_table,
     recall_by_type_table,
     targets_table,
 )
-from tsfraud_assets.modeling.train import train_model
+from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.defs.suspects.scoring import score_frames
+from tsfraud_assets.lib.modeling.train import train_model
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
-from tsfraud_assets.runner import STEPS, run_range
-from tsfraud_assets.scoring import score_frames
 from tsfraud_assets.settings import Settings, load_settings
-from tsfraud_assets.simulator import simulate
-from tsfraud_assets.simulator.fraud import DEFAULT_FRAUD_RATE
+from tsfraud_simulator import simulate
+from tsfraud_simulator.fraud import DEFAULT_FRAUD_RATE
 
 PREPARED = "prepared.json"
 INGEST_STEPS = ("reference", "ingest-to-features")

@@ -95,8 +95,8 @@ def phase_history(workdir: Path, url: str, start: dt.date, days: int) -> dict[st
     configure(workdir, url)
     import dagster as dg
 
+    from tsfraud_assets.cli.run import STEPS, ensure_dagster_home, run_range
     from tsfraud_assets.definitions import build_definitions
-    from tsfraud_assets.runner import STEPS, ensure_dagster_home, run_range
     from tsfraud_assets.settings import load_settings
 
     settings = load_settings()
@@ -316,7 +316,7 @@ def simulate_and_run(
     workdir: Path, url: str, employees: int, start: dt.date, days: int
 ) -> SimulatedRun:
     """Simulate the firm into `url`, then run every layer over those days in a child process."""
-    from tsfraud_assets.simulator import simulate
+    from tsfraud_simulator import simulate
 
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -338,9 +338,9 @@ def simulate_and_run(
 
 
 def daily_for_size(employees: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
+    from tsfraud_assets.defs.automation.sensors import contiguous_ranges
     from tsfraud_assets.resources.source_db import SourceDatabase
-    from tsfraud_assets.sensors import contiguous_ranges
-    from tsfraud_assets.simulator import append_through
+    from tsfraud_simulator import append_through
 
     workdir = root / f"daily_{employees}"
     with scratch(str(employees), workdir, args.keep) as url:

@@ -27,10 +27,10 @@ from pathlib import Path
 import adbc_driver_postgresql.dbapi  # noqa: F401
 import sqlalchemy as sa
 
-from tsfraud_assets.ingest.raw import ingest_days
+from tsfraud_assets.defs.raw.ingest import ingest_days
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase, select_sql
-from tsfraud_assets.simulator import simulate
+from tsfraud_simulator import simulate
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

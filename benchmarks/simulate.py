@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from tsfraud_assets.simulator import SimulationSummary, append_through, simulate
+from tsfraud_simulator import SimulationSummary, append_through, simulate
 
 TARGET_S = 120.0
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    from tsfraud_assets.processing.session import local_spark_session
+    from tsfraud_assets.spark_jobs.session import local_spark_session
 
     session = local_spark_session("tsfraud-tests")
     yield session

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tsfraud_assets.assets.raw import (
+from tsfraud_assets.defs.automation.sensors import timesheet_batch_sensor
+from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.raw.assets import (
     DAILY_KEYS,
     REFERENCE_KEYS,
     raw_daily_tables,
     raw_reference_tables,
 )
-from tsfraud_assets.checks import raw_entries_reconcile
-from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
-from tsfraud_assets.sensors import timesheet_batch_sensor
 from tsfraud_assets.settings import load_settings
 
 daily_raw_job = dg.define_asset_job(

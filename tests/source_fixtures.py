@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tsfraud_assets.contract import ddl_statements
+from tsfraud_assets.lib.contract import ddl_statements
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DAY = dt.date(2026, 3, 3)

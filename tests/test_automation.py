@@ -17,17 +17,17 @@ from dagster._core.definitions.automation_tick_evaluation_context import (
 from dagster._core.definitions.events import AssetKeyPartitionKey
 from dagster._utils.schedules import schedule_execution_time_iterator
 
-from tsfraud_assets.assets.raw import REFERENCE_KEYS
-from tsfraud_assets.automation import (
+from tsfraud_assets.definitions import build_definitions
+from tsfraud_assets.defs.automation.freshness import WORK_DAY_DEADLINE_CRON
+from tsfraud_assets.defs.automation.schedules import (
     DAILY_CLOSE_SCHEDULE_NAME,
     PIPELINE_TAG,
     RETRAIN_SCHEDULE_NAME,
     automation_schedules,
     daily_close_request,
 )
-from tsfraud_assets.definitions import build_definitions
-from tsfraud_assets.freshness import WORK_DAY_DEADLINE_CRON
-from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
 
 LONDON = "Europe/London"
 TUESDAY = dt.date(2026, 3, 10)

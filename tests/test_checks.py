@@ -14,10 +14,10 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
-from tsfraud_assets.assets.raw import raw_daily_tables
-from tsfraud_assets.checks import raw_entries_reconcile
-from tsfraud_assets.ingest.raw import raw_dataset
-from tsfraud_assets.partitions import daily_partitions, single_run
+from tsfraud_assets.defs.partitions import daily_partitions, single_run
+from tsfraud_assets.defs.raw.assets import raw_daily_tables
+from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+from tsfraud_assets.defs.raw.ingest import raw_dataset
 from tsfraud_assets.resources.lake import Lake, WriteStats
 from tsfraud_assets.resources.source_db import SourceDatabase
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tsfraud_assets.contract import SCHEMA_SQL, parse_ddl, source_tables
+from tsfraud_assets.lib.contract import SCHEMA_SQL, parse_ddl, source_tables
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "source-system" / "schema.sql"
 

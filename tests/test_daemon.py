@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from tests.process_utils import stop_process_group
 from tsfraud_assets.settings import PROJECT_ROOT
-from tsfraud_assets.simulator import append_through, simulate
+from tsfraud_simulator import append_through, simulate
 
 SENSOR = "timesheet_batch_sensor"
 ENTRIES = dg.AssetKey("raw_timesheet_entries")

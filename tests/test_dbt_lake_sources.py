@@ -23,7 +23,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tsfraud_assets.dbt_support import DBT_PROJECT_DIR
+from tsfraud_assets.defs.dbt.invocation import DBT_PROJECT_DIR
 
 BIN = Path(sys.executable).parent
 SCHEMA = "tsfraud_lake_sources"
@@ -169,7 +169,7 @@ def location_of(create: exp.Create) -> str:
 
 
 def sql_to_hive(sql_type: str) -> str:
-    """The source DDL's portable types (tsfraud_assets/source_schema.sql) as Hive types."""
+    """The source DDL's portable types (tsfraud_assets/lib/source_schema.sql) as Hive types."""
     base = sql_type.split("(")[0]
     if base in ("VARCHAR", "CHAR", "TEXT"):
         return "string"
@@ -197,7 +197,7 @@ def arrow_to_hive(arrow_type: Any) -> str:
 def contract_columns(source: str) -> dict[str, str]:
     """Every column of a dataset's files (the partition column is in the folder name)."""
     if source == "processed_timesheet_entries":
-        from tsfraud_assets.processing.schemas import (
+        from tsfraud_assets.lib.processing.schemas import (
             PARTITION_COLUMN,
             PROCESSED_COLUMNS,
             PROCESSED_TIMESHEET_ENTRIES,
@@ -210,11 +210,11 @@ def contract_columns(source: str) -> dict[str, str]:
             if name != PARTITION_COLUMN
         }
     if source in ("raw_employees", "raw_investigation_cases"):
-        from tsfraud_assets.contract import table
+        from tsfraud_assets.lib.contract import table
 
         return {c.name: sql_to_hive(c.sql_type) for c in table(source.removeprefix("raw_")).columns}
     if source == "timesheet_scores":
-        from tsfraud_assets.scoring import SCORES_SCHEMA
+        from tsfraud_assets.defs.suspects.scoring import SCORES_SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCORES_SCHEMA}
     raise KeyError(source)
@@ -393,7 +393,7 @@ def test_duckdb_target_creates_nothing(tmp_path: Path) -> None:
 def test_only_athena_needs_the_lake_sources_created_before_a_build() -> None:
     """The reference asset runs `create_lake_sources` for Athena's catalogue, and skips that
     dbt invocation on DuckDB, whose sources read the Parquet files where they lie."""
-    from tsfraud_assets.assets.dbt import needs_lake_sources
+    from tsfraud_assets.defs.dbt.assets import needs_lake_sources
     from tsfraud_assets.resources.dbt import DBT_TARGETS
 
     assert needs_lake_sources(DBT_TARGETS["aws"])

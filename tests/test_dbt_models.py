@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tsfraud_assets.dbt_support import (
+from tsfraud_assets.defs.dbt.invocation import (
     DBT_PROJECT_DIR,
     PROCESSED_TIMESHEET_ENTRY_SCHEMA,
     RAW_EMPLOYEE_SCHEMA,
@@ -848,7 +848,7 @@ def test_hours_at_risk_by_client_answers_for_days_older_than_the_staging_window(
 ) -> None:
     """The last run's window was T alone, so the staging view of entries holds T-35..T+35
     only; the client query reads the mart and still answers for two months earlier."""
-    from tsfraud_assets.queries import run_named_query
+    from tsfraud_assets.queries.catalog import run_named_query
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 
     with duckdb.connect(str(warehouse.db_path), read_only=True) as con:

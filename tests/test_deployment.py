@@ -87,7 +87,7 @@ def test_local_deployment_uses_the_embedded_engines(tmp_path: Path) -> None:
 def test_unknown_deployment_and_local_lake_on_aws_fail_clearly() -> None:
     with pytest.raises(ValueError, match="TSFRAUD_DEPLOYMENT='gcp' is not one of local, aws"):
         load_settings({"TSFRAUD_DEPLOYMENT": "gcp"})
-    from tsfraud_assets.deployment import resources_for
+    from tsfraud_assets.defs.resources import resources_for
 
     with pytest.raises(ValueError, match="needs TSFRAUD_LAKE=s3://"):
         resources_for(load_settings({"TSFRAUD_DEPLOYMENT": "aws", "TSFRAUD_LAKE": "/tmp/lake"}))

@@ -31,8 +31,7 @@ import dagster as dg
 import pytest
 from dagster_pipes import decode_param
 
-from tsfraud_assets.assets.processed import PROCESSED_DATASET, processed_timesheet_entries
-from tsfraud_assets.processing.session import local_spark_conf
+from tsfraud_assets.defs.processed.assets import PROCESSED_DATASET, processed_timesheet_entries
 from tsfraud_assets.resources import spark as spark_module
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.spark import (
@@ -49,6 +48,7 @@ from tsfraud_assets.resources.spark import (
 )
 from tsfraud_assets.spark_jobs.packaging import build_package_zip, job_script, package_dir
 from tsfraud_assets.spark_jobs.process_timesheets import parse_args
+from tsfraud_assets.spark_jobs.session import local_spark_conf
 
 REGION = "eu-west-1"
 CODE_BUCKET, LOG_BUCKET, PIPES_BUCKET, LAKE_BUCKET = (

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tsfraud_assets.cli.run import STEPS, run_range
 from tsfraud_assets.definitions import build_definitions
+from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.runner import STEPS, run_range
-from tsfraud_assets.scoring import SCORES_DATASET
 from tsfraud_assets.settings import load_settings
-from tsfraud_assets.simulator import simulate
+from tsfraud_simulator import simulate
 
 pytestmark = pytest.mark.e2e
 
@@ -174,7 +174,7 @@ def test_the_report_shows_what_the_days_run_cost_on_the_local_deployment(pipelin
 
 
 def test_hours_at_risk_by_client_reads_the_client_hours_mart(pipeline: dict) -> None:
-    from tsfraud_assets.queries import run_named_query
+    from tsfraud_assets.queries.catalog import run_named_query
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=pipeline["settings"].duckdb_path)

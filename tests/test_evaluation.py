@@ -15,9 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tsfraud_assets import model_store
-from tsfraud_assets.assets.evaluation import model_evaluation
-from tsfraud_assets.evaluation import (
+from tsfraud_assets.defs.evaluation.assets import model_evaluation
+from tsfraud_assets.defs.evaluation.measure import (
     GROUND_TRUTH_ENV,
     IFOREST,
     MODEL,
@@ -33,10 +32,11 @@ from tsfraud_assets.evaluation import (
     recall_by_type_table,
     unseen_rows,
 )
-from tsfraud_assets.modeling import FEATURE_COLUMNS
+from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET, SCORES_SCHEMA
+from tsfraud_assets.lib.modeling import FEATURE_COLUMNS
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
-from tsfraud_assets.scoring import SCORES_DATASET, SCORES_SCHEMA
 
 DAYS = [dt.date(2026, 5, 4) + dt.timedelta(days=i) for i in range(4)]
 TRAIN_END = DAYS[1]

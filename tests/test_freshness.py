@@ -22,7 +22,7 @@ from dagster._core.definitions.freshness_evaluator import (
 from dagster._core.loader import LoadingContextForTest
 from dagster._core.test_utils import freeze_time
 
-from tsfraud_assets.freshness import (
+from tsfraud_assets.defs.automation.freshness import (
     FRESHNESS_SENSOR_NAME,
     MODEL_KEY,
     SUSPECT_LIST_KEYS,
@@ -30,7 +30,7 @@ from tsfraud_assets.freshness import (
     partition_freshness_checks,
     with_freshness,
 )
-from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.defs.partitions import daily_partitions
 
 LONDON = "Europe/London"
 NEW_YORK = "America/New_York"

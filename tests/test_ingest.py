@@ -20,7 +20,12 @@ from tests.source_fixtures import (
     postgres_source,
     sqlite_source,
 )
-from tsfraud_assets.ingest.raw import _pieces_by_day, ingest_day, ingest_reference, reconcile_day
+from tsfraud_assets.defs.raw.ingest import (
+    _pieces_by_day,
+    ingest_day,
+    ingest_reference,
+    reconcile_day,
+)
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import (
     SourceContractError,
@@ -159,7 +164,7 @@ def test_null_in_not_null_column_is_quarantined(tmp_path: Path) -> None:
     # A source that does not enforce NOT NULL: same columns, no constraints.
     url = f"sqlite:///{tmp_path / 'lax.db'}"
     engine = sa.create_engine(url)
-    from tsfraud_assets.contract import source_tables
+    from tsfraud_assets.lib.contract import source_tables
 
     with engine.begin() as conn:
         for t in source_tables().values():
@@ -257,7 +262,7 @@ def test_changes_since_names_changed_days_and_tables(tmp_path: Path) -> None:
 def test_range_extract_equals_day_by_day_and_replaces_emptied_days(
     source_url: str, tmp_path: Path
 ) -> None:
-    from tsfraud_assets.ingest.raw import ingest_days
+    from tsfraud_assets.defs.raw.ingest import ingest_days
 
     engine = sa.create_engine(source_url)
     later = DAY + dt.timedelta(days=2)

@@ -17,8 +17,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from tsfraud_assets.automation import PIPELINE_TAG
-from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.defs.automation.schedules import PIPELINE_TAG
+from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.settings import PROJECT_ROOT
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"

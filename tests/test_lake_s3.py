@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, fill_minimal, sqlite_source
-from tsfraud_assets.ingest.raw import ingest_day, ingest_reference, reconcile_day
+from tsfraud_assets.defs.raw.ingest import ingest_day, ingest_reference, reconcile_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 

@@ -1,4 +1,4 @@
-"""Tests of tsfraud_assets.modeling on hand-built and synthetic frames (no lake, no Dagster).
+"""Tests of tsfraud_assets.lib.modeling on hand-built and synthetic frames (no lake, no Dagster).
 
 The synthetic generator plants frauds with a known signature (padding without matching
 workstation activity, hours on leave, unassigned billing, duplicate lines) next to honest
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from tsfraud_assets.modeling import (
+from tsfraud_assets.lib.modeling import (
     CATEGORICAL_COLUMNS,
     FEATURE_COLUMNS,
     KEY_COLUMNS,
@@ -40,7 +40,7 @@ from tsfraud_assets.modeling import (
     training_data,
     validate_features,
 )
-from tsfraud_assets.modeling.reasons import NO_SIGNAL_TEXT, SEPARATOR
+from tsfraud_assets.lib.modeling.reasons import NO_SIGNAL_TEXT, SEPARATOR
 
 START = date(2024, 1, 1)
 TRAINED_AT = datetime(2024, 3, 1, 12, 0, 0)

@@ -14,7 +14,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tsfraud_assets.queries import (
+from tsfraud_assets.cli.query import main, warehouse_for
+from tsfraud_assets.queries.catalog import (
     NamedQuery,
     QueryDefinitionError,
     get_query,
@@ -23,7 +24,6 @@ from tsfraud_assets.queries import (
     register_named_queries,
     run_named_query,
 )
-from tsfraud_assets.query_cli import main, warehouse_for
 from tsfraud_assets.resources.warehouse import AthenaWarehouse, DuckDBWarehouse
 from tsfraud_assets.settings import load_settings
 

@@ -16,8 +16,8 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from tsfraud_assets.processing import schemas as S
-from tsfraud_assets.processing.transforms import (
+from tsfraud_assets.lib.processing import schemas as S
+from tsfraud_assets.lib.processing.transforms import (
     RawInputs,
     build_processed_entries,
     latest_versions,
@@ -668,7 +668,7 @@ _ARROW_TO_SPARK = {
 def test_raw_read_schemas_match_the_source_ddl(
     table: str, date_column: str | None, spark_schema: T.StructType
 ) -> None:
-    from tsfraud_assets import contract
+    from tsfraud_assets.lib import contract
 
     arrow = contract.table(table).arrow_schema(exclude=(date_column,) if date_column else ())
     expected = [(f.name, _ARROW_TO_SPARK[f.type]) for f in arrow]

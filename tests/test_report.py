@@ -16,11 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from tsfraud_assets.assets.report import LATEST, REPORT_DIR, investigator_report, report_path
-from tsfraud_assets.model_store import CURRENT, MODEL_DIR
-from tsfraud_assets.reporting import render_report
-from tsfraud_assets.reporting.cost import AssetCost, DayRunCost
-from tsfraud_assets.reporting.data import (
+from tsfraud_assets.defs.model.model_store import CURRENT, MODEL_DIR
+from tsfraud_assets.defs.reports import render_report
+from tsfraud_assets.defs.reports.assets import LATEST, REPORT_DIR, investigator_report, report_path
+from tsfraud_assets.defs.reports.cost import AssetCost, DayRunCost
+from tsfraud_assets.defs.reports.data import (
     ModelInfo,
     ReportData,
     flag_rates,
@@ -31,9 +31,9 @@ from tsfraud_assets.reporting.data import (
     signal_table,
     suspect_threshold,
 )
+from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
-from tsfraud_assets.scoring import SCORES_DATASET
 
 DAY = dt.date(2026, 3, 11)  # a Wednesday
 VERSION = "20260301T000000-abcdef12"

@@ -9,13 +9,14 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from tsfraud_assets.dbt_support import (
+from tsfraud_assets.defs.automation.sensors import range_tags
+from tsfraud_assets.defs.dbt.invocation import (
     adapter_response_metadata,
     stream_with_adapter_responses,
     with_adapter_responses,
 )
-from tsfraud_assets.partitions import daily_partitions, single_run
-from tsfraud_assets.reporting.cost import (
+from tsfraud_assets.defs.partitions import daily_partitions, single_run
+from tsfraud_assets.defs.reports.cost import (
     asset_cost,
     collect_day_run_cost,
     collect_run_costs,
@@ -25,7 +26,6 @@ from tsfraud_assets.reporting.cost import (
     format_usd,
 )
 from tsfraud_assets.resources.warehouse import QueryStats, athena_cost_usd, query_stats_metadata
-from tsfraud_assets.sensors import range_tags
 
 DAY = dt.date(2026, 3, 11)
 MB = 1024**2
@@ -176,7 +176,7 @@ def test_a_days_cost_sums_the_latest_materialization_of_the_day_of_each_asset(
 def test_a_range_of_days_is_read_in_pages_per_asset_each_day_its_own_latest(
     instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tsfraud_assets.reporting import cost as cost_module
+    from tsfraud_assets.defs.reports import cost as cost_module
 
     monkeypatch.setattr(cost_module, "PAGE_SIZE", 1)  # every record on its own page
     later = DAY + dt.timedelta(days=1)

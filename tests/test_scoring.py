@@ -17,10 +17,10 @@ import pyarrow as pa
 import pytest
 from threadpoolctl import threadpool_limits
 
-from tsfraud_assets import model_store
-from tsfraud_assets.modeling import FEATURE_COLUMNS, TrainedModel, train_model
+from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET, SCORES_SCHEMA, score_frames
+from tsfraud_assets.lib.modeling import FEATURE_COLUMNS, TrainedModel, train_model
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.scoring import SCORES_DATASET, SCORES_SCHEMA, score_frames
 
 D1 = dt.date(2026, 4, 6)
 D2 = dt.date(2026, 4, 7)

@@ -10,8 +10,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
+from tsfraud_assets.defs.automation.sensors import contiguous_ranges, timesheet_batch_sensor
 from tsfraud_assets.resources.source_db import SourceDatabase
-from tsfraud_assets.sensors import contiguous_ranges, timesheet_batch_sensor
 
 
 def _tick(url: str, cursor: str | None) -> tuple[list[dg.RunRequest], str | None, list[str]]:
@@ -87,7 +87,7 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
 
 def test_sensor_follows_simulated_batches(tmp_path: Path) -> None:
     """Driven by the simulator's append mode: each batch requests exactly the days it touched."""
-    from tsfraud_assets.simulator import append_through, simulate
+    from tsfraud_simulator import append_through, simulate
 
     url = f"sqlite:///{tmp_path / 'source.db'}"
     truth = str(tmp_path / "truth.parquet")

@@ -18,14 +18,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tsfraud_assets.simulator import DEFAULT_FRAUD_RATE, append_through, simulate
-from tsfraud_assets.simulator.api import SimulationSummary
-from tsfraud_assets.simulator.catalog import FRAUD_TYPES
-from tsfraud_assets.simulator.cli import register
-from tsfraud_assets.simulator.clock import day_start
-from tsfraud_assets.simulator.firm import FirmParams, build_firm
+from tsfraud_simulator import DEFAULT_FRAUD_RATE, append_through, simulate
+from tsfraud_simulator.api import SimulationSummary
+from tsfraud_simulator.catalog import FRAUD_TYPES
+from tsfraud_simulator.cli import register
+from tsfraud_simulator.clock import day_start
+from tsfraud_simulator.firm import FirmParams, build_firm
 
-SCHEMA = Path(__file__).resolve().parents[1] / "tsfraud_assets" / "source_schema.sql"
+SCHEMA = Path(__file__).resolve().parents[1] / "tsfraud_assets" / "lib" / "source_schema.sql"
 START = dt.date(2026, 3, 2)
 FRAUD_WORDS = (
     "fraud",

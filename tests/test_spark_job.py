@@ -28,8 +28,8 @@ import pytest
 from dagster_pipes import PipesContext
 from pyspark.sql import SparkSession
 
-from tsfraud_assets import contract
-from tsfraud_assets.processing.schemas import PROCESSED_COLUMNS, PROCESSED_TIMESHEET_ENTRIES
+from tsfraud_assets.lib import contract
+from tsfraud_assets.lib.processing.schemas import PROCESSED_COLUMNS, PROCESSED_TIMESHEET_ENTRIES
 from tsfraud_assets.spark_jobs import process_timesheets
 from tsfraud_assets.spark_jobs.process_timesheets import PROCESSED_ASSET_KEY, main, run
 

@@ -30,7 +30,7 @@ from tests.test_athena_warehouse import (
     result_pages,
 )
 from tests.test_named_queries import D1, D2, D3, build_marts_db
-from tsfraud_assets.queries import load_queries
+from tsfraud_assets.queries.catalog import load_queries
 from tsfraud_assets.resources.warehouse import (
     DuckDBWarehouse,
     WarehouseBusyError,
@@ -167,7 +167,7 @@ def test_duckdb_and_athena_return_equal_frames(
 
 def test_the_pipelines_own_calls_work_on_athena(db: Path) -> None:
     """scoring.py and training.py call `relation()` and `query(sql, [date, date])`."""
-    from tsfraud_assets.scoring import score_and_store
+    from tsfraud_assets.defs.suspects.scoring import score_and_store
 
     columns, rows = as_athena_returns_it(
         db, "select * from main.employee_day_features where work_date between ? and ?", [D1, D1]

@@ -30,7 +30,7 @@ from dagster_shared.yaml_utils import load_yaml_from_path
 
 from tests.process_utils import stop_process_group
 from tsfraud_assets.settings import PROJECT_ROOT
-from tsfraud_assets.simulator import simulate
+from tsfraud_simulator import simulate
 
 START = dt.date(2026, 3, 2)
 DAY = START + dt.timedelta(days=1)

@@ -7,18 +7,26 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from tsfraud_assets.assets.dbt import dbt_feature_models, dbt_reference_models, dbt_report_models
-from tsfraud_assets.assets.evaluation import model_evaluation
-from tsfraud_assets.assets.model import fraud_model
-from tsfraud_assets.assets.processed import processed_timesheet_entries
-from tsfraud_assets.assets.raw import raw_daily_tables, raw_reference_tables
-from tsfraud_assets.assets.report import investigator_report
-from tsfraud_assets.assets.suspects import timesheet_scores
-from tsfraud_assets.automation import automation_schedules, fraud_model_job
-from tsfraud_assets.checks import raw_entries_reconcile
-from tsfraud_assets.deployment import resources_for
-from tsfraud_assets.freshness import with_freshness
-from tsfraud_assets.sensors import daily_timesheet_job, reference_tables_job, timesheet_batch_sensor
+from tsfraud_assets.defs.automation.freshness import with_freshness
+from tsfraud_assets.defs.automation.schedules import automation_schedules, fraud_model_job
+from tsfraud_assets.defs.automation.sensors import (
+    daily_timesheet_job,
+    reference_tables_job,
+    timesheet_batch_sensor,
+)
+from tsfraud_assets.defs.dbt.assets import (
+    dbt_feature_models,
+    dbt_reference_models,
+    dbt_report_models,
+)
+from tsfraud_assets.defs.evaluation.assets import model_evaluation
+from tsfraud_assets.defs.model.assets import fraud_model
+from tsfraud_assets.defs.processed.assets import processed_timesheet_entries
+from tsfraud_assets.defs.raw.assets import raw_daily_tables, raw_reference_tables
+from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+from tsfraud_assets.defs.reports.assets import investigator_report
+from tsfraud_assets.defs.resources import resources_for
+from tsfraud_assets.defs.suspects.assets import timesheet_scores
 from tsfraud_assets.settings import Settings, load_settings
 
 if TYPE_CHECKING:

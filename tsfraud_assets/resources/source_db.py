@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from pydantic import Field
 
-from tsfraud_assets import contract
+from tsfraud_assets.lib import contract
 
 
 class SourceContractError(RuntimeError):

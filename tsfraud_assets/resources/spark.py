@@ -27,14 +27,14 @@ from dagster_aws.pipes import PipesEMRClient, PipesS3ContextInjector, PipesS3Mes
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from tsfraud_assets.processing.lake_io import RAW
-from tsfraud_assets.processing.schemas import (
+from tsfraud_assets.lib.processing.schemas import (
     PARTITION_COLUMN,
     RAW_DAILY_SCHEMAS,
     RAW_REFERENCE_SCHEMAS,
 )
-from tsfraud_assets.processing.session import local_spark_conf
+from tsfraud_assets.spark_jobs.lake_io import RAW
 from tsfraud_assets.spark_jobs.packaging import Artifact, build_package_zip, job_script
+from tsfraud_assets.spark_jobs.session import local_spark_conf
 
 if TYPE_CHECKING:
     from dagster._core.pipes.client import PipesParams

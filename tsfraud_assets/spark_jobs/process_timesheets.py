@@ -27,7 +27,9 @@ from typing import Any
 from pyspark import SparkContext, StorageLevel
 from pyspark.sql import SparkSession
 
-from tsfraud_assets.processing.lake_io import (
+from tsfraud_assets.lib.processing.schemas import PARTITION_COLUMN
+from tsfraud_assets.lib.processing.transforms import build_processed_entries
+from tsfraud_assets.spark_jobs.lake_io import (
     PROCESSED_ENTRIES,
     days_between,
     delete_path,
@@ -36,8 +38,6 @@ from tsfraud_assets.processing.lake_io import (
     read_raw_inputs,
     write_partitions,
 )
-from tsfraud_assets.processing.schemas import PARTITION_COLUMN
-from tsfraud_assets.processing.transforms import build_processed_entries
 
 APP_NAME = "tsfraud-process-timesheets"
 PROCESSED_ASSET_KEY = "processed_timesheet_entries"

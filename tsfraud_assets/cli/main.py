@@ -1,0 +1,81 @@
+"""The `tsfraud` command: simulate a firm, run the pipeline for a range, run the whole demo."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+from tsfraud_assets.settings import load_settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from tsfraud_assets.cli.run import ensure_dagster_home, run_range
+
+    settings = load_settings()
+    ensure_dagster_home(settings)
+    from tsfraud_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        results = run_range(defs, args.start, args.end, instance)
+    for result in results:
+        print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
+    print(f"scores: {settings.lake_root}/scores/timesheet_scores/work_date=YYYY-MM-DD/")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tsfraud_assets.cli.demo import run_demo
+
+    return run_demo(employees=args.employees, start=args.start, days=args.days, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tsfraud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    from tsfraud_assets.cli.query import register as register_query
+    from tsfraud_simulator.cli import register as register_simulate
+
+    register_simulate(sub)
+    register_query(sub)
+
+    run = sub.add_parser(
+        "run",
+        help="materialize every layer for a range of work dates (single-run backfills)",
+        description="Runs against TSFRAUD_SOURCE_URL and TSFRAUD_LAKE; the runs are "
+        "recorded in the Dagster instance at DAGSTER_HOME (default data/dagster_home).",
+    )
+    run.add_argument("--start", type=_date, required=True)
+    run.add_argument("--end", type=_date, required=True, help="inclusive")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo", help="simulate a firm, run every layer, and score the list against ground truth"
+    )
+    demo.add_argument("--employees", type=int, default=1000)
+    demo.add_argument("--start", type=_date, default=dt.date(2026, 3, 2))
+    demo.add_argument("--days", type=int, default=120)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

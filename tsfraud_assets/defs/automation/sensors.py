@@ -1,0 +1,107 @@
+"""The sensor that reacts to new timesheet batches in the source database.
+
+Its cursor is the source's `updated_at` high-water mark. Each tick asks the source which work
+dates have rows changed since then (today's new entries, late submissions, corrections) and
+requests one run per contiguous range of those dates through the whole daily chain, so late
+edits re-flow to the suspect list. Reference tables that changed are refreshed first in the same
+runs. A restart resumes from the stored cursor; an unchanged source yields nothing.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import dagster as dg
+
+from tsfraud_assets.defs.dbt.assets import REFERENCE_MODELS
+from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
+from tsfraud_assets.resources.source_db import SourceDatabase
+
+# Everything that is partitioned by work date, from ingest to the reports; the model retrains
+# on its own cadence, not per batch.
+daily_timesheet_job = dg.define_asset_job(
+    "daily_timesheet_job",
+    selection=dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
+    .downstream()
+    .required_multi_asset_neighbors()
+    - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
+    partitions_def=daily_partitions,
+    tags={"tsfraud/pipeline": "daily"},  # the production queue runs one daily range at a time
+    description="Ingest → Spark → features → scores → reports for a range of work dates.",
+)
+reference_tables_job = dg.define_asset_job(
+    "reference_tables_job",
+    selection=dg.AssetSelection.assets(*REFERENCE_KEYS)
+    | dg.AssetSelection.assets(*REFERENCE_MODELS.split()),
+    tags={"tsfraud/pipeline": "reference"},
+    description="Refresh the reference snapshots and the models built on them.",
+)
+
+
+def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1] + dt.timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+
+
+@dg.sensor(
+    name="timesheet_batch_sensor",
+    jobs=[daily_timesheet_job, reference_tables_job],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests runs for exactly the work dates whose timesheet rows changed.",
+)
+def timesheet_batch_sensor(
+    context: dg.SensorEvaluationContext, source: SourceDatabase
+) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    since = dt.datetime.fromisoformat(cursor["high_water_mark"]) if cursor else None
+    mark, days, tables = source.changes_since(since)
+    requests = batch_run_requests(days, tables, mark)
+    if not requests:
+        yield dg.SkipReason(f"no timesheet changes since {since}")
+    yield from requests
+    if mark is not None:
+        context.update_cursor(json.dumps({"high_water_mark": mark.isoformat()}))
+
+
+def batch_run_requests(
+    days: list[dt.date], tables: list[str], mark: dt.datetime | None
+) -> list[dg.RunRequest]:
+    """Reference refresh first (if any table changed), then one run per range of dates.
+
+    Dates outside the partitions (before the start, or today's incomplete day) wait."""
+    first = daily_partitions.start.date()
+    last_key = daily_partitions.get_last_partition_key()
+    last = dt.date.fromisoformat(last_key) if last_key else first - dt.timedelta(days=1)
+    in_range = [d for d in days if first <= d <= last]
+    requests: list[dg.RunRequest] = []
+    if tables:
+        requests.append(
+            dg.RunRequest(
+                job_name=reference_tables_job.name,
+                run_key=f"reference-{mark}",
+                tags={"tsfraud/changed_tables": ",".join(sorted(tables))},
+            )
+        )
+    for start, end in contiguous_ranges(in_range):
+        requests.append(
+            dg.RunRequest(
+                job_name=daily_timesheet_job.name,
+                run_key=f"entries-{start}-{end}-{mark}",
+                tags=range_tags(start, end),
+            )
+        )
+    return requests

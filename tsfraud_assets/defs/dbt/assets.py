@@ -1,0 +1,92 @@
+"""dbt layer: staging → intermediate → marts, built by dbt on DuckDB (local) or Athena (aws).
+
+Three selections because they run at different moments of the day: reference models (all
+history, unpartitioned), the employee-day features (partitioned, before scoring) and the
+investigators' reports (partitioned, after scoring).
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from tsfraud_assets.defs.dbt.invocation import dbt_vars, stream_with_adapter_responses
+from tsfraud_assets.defs.partitions import daily_partitions, partition_days, single_run
+from tsfraud_assets.resources.dbt import dbt_project
+from tsfraud_assets.settings import load_settings
+
+DBT_PROJECT = dbt_project(load_settings().deployment)
+REFERENCE_MODELS = "stg_employees stg_investigation_cases investigation_labels"
+
+
+class TsfraudDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") != "model":
+            return super().get_group_name(dbt_resource_props)
+        # A model used by both stages (stg_employees) belongs with the features.
+        tags = dbt_resource_props.get("tags", [])
+        return "reports" if "reports" in tags and "features" not in tags else "features"
+
+
+TRANSLATOR = TsfraudDbtTranslator()
+
+
+def needs_lake_sources(target: str | None) -> bool:
+    """Whether dbt's `lake` sources must be created as tables before a build (Athena's Glue
+    catalogue); DuckDB reads each source's Parquet files where they lie."""
+    return target != "duckdb"
+
+
+def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the selection over the run's work dates: incremental models replace
+    exactly these days (one invocation for a whole backfill range). On Athena each model's
+    materialization carries the bytes its build scanned and their estimated cost."""
+    days = partition_days(context)
+    invocation = dbt.cli(["build", "--vars", dbt_vars(days[0], days[-1])], context=context)
+    yield from stream_with_adapter_responses(invocation)
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=REFERENCE_MODELS,
+    name="dbt_reference_models",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
+    # anything builds on them. DuckDB reads the Parquet directly, so the local deployment
+    # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
+    # No context: run-operation takes no --select.
+    if needs_lake_sources(dbt.target):
+        dbt.cli(["run-operation", "create_lake_sources"]).wait()
+    yield from stream_with_adapter_responses(dbt.cli(["build"], context=context))
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select="tag:features",
+    exclude=REFERENCE_MODELS,
+    name="dbt_feature_models",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    yield from build_window(context, dbt)
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select="tag:reports",
+    exclude=REFERENCE_MODELS,
+    name="dbt_report_models",
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    yield from build_window(context, dbt)

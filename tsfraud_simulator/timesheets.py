@@ -1,0 +1,544 @@
+"""One simulated day: who worked, what they claimed, when it was entered and approved.
+
+Each work date is generated from its own random generator keyed by (seed, date), over the
+people and projects the firm timeline has on that date, so a day comes out identical however
+far the simulation runs. A day is generated as *lifecycles*: every timesheet line carries all
+its future events (submission, correction, approval, rejection or withdrawal) and every case
+its opening and closing. What the source tables show at an instant is then a pure function of
+the lifecycles (module `snapshot`), which is how an append batch finds exactly the rows
+that are new or changed since the previous batch without reading them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tsfraud_simulator import catalog as cat
+from tsfraud_simulator.clock import (
+    DAY_S,
+    HOUR_S,
+    NO_TIME,
+    day_start,
+    weekday,
+)
+from tsfraud_simulator.firm import SUBMIT_DAILY, SUBMIT_MONDAY, SUBMIT_NEXT_DAY, Firm
+
+TAG_DAY = 17
+# Every event of work date D (late entry, correction, approval, case closure) happens before
+# D + H_DAYS: an append batch regenerates that many days back and nothing older can change.
+H_DAYS = 120
+ID_BASE = 730_120  # 2000-01-01: entry and case ids start with the work date's day number
+ENTRY_ID_STRIDE = 1_000_000
+CASE_ID_STRIDE = 100_000
+
+ENTRY_FIELDS = (
+    "entry_id",
+    "emp",
+    "proj",
+    "day",
+    "h0",
+    "h1",
+    "code",
+    "comment",
+    "channel",
+    "t_sub",
+    "t_corr",
+    "t_appr1",
+    "t_final",
+    "final",
+    "approver",
+)
+
+
+@dataclass
+class DayBatch:
+    day: int
+    entries: dict[str, np.ndarray]
+    activity: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]  # one row per employee-day with lines: emp, fraud, lookalike
+    cases: dict[str, np.ndarray]
+
+
+def _groups_first(keys: np.ndarray) -> np.ndarray:
+    """Mask of the first element of each run of equal keys (keys sorted)."""
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return first
+
+
+def _pick_codes(rng: np.random.Generator, ptype: np.ndarray, practice: np.ndarray) -> np.ndarray:
+    codes = np.zeros(len(ptype), dtype=np.int64)
+    for t in (cat.INTERNAL, cat.BENCH, cat.TRAINING):
+        m = ptype == t
+        if m.any():
+            choices, probs = cat.NONBILLABLE_ACTIVITY[t]
+            codes[m] = np.array(choices)[rng.choice(len(choices), size=int(m.sum()), p=probs)]
+    for pr, (choices, probs) in cat.BILLABLE_ACTIVITY.items():
+        m = (ptype == cat.BILLABLE) & (practice == pr)
+        if m.any():
+            codes[m] = np.array(choices)[rng.choice(len(choices), size=int(m.sum()), p=probs)]
+    return codes
+
+
+def _pick_comments(rng: np.random.Generator, codes: np.ndarray) -> np.ndarray:
+    u = rng.random((len(codes), 2))
+    offset = np.array(cat.COMMENT_OFFSET)[codes]
+    count = np.array(cat.COMMENT_COUNT)[codes]
+    comment = offset + (u[:, 0] * count).astype(np.int64)
+    return np.where(u[:, 1] < 0.35, -1, comment)
+
+
+def _submission_times(
+    firm: Firm, rng: np.random.Generator, emps: np.ndarray, day: int
+) -> np.ndarray:
+    """When each person enters the day's time, from their habit (local clock -> UTC)."""
+    e = firm.emp
+    wd = int(weekday(day))
+    habit = e["submit_habit"][emps]
+    u = rng.random((len(emps), 3))
+    next_wd = day + (3 if wd == 4 else 2 if wd == 5 else 1)
+    friday = day + (4 - wd) if wd <= 4 else day + 7 - wd
+    monday = day + 7 - wd
+    sub_day = np.where(
+        habit == SUBMIT_DAILY,
+        day,
+        np.where(
+            habit == SUBMIT_NEXT_DAY, next_wd, np.where(habit == SUBMIT_MONDAY, monday, friday)
+        ),
+    )
+    local_h = np.where(
+        habit == SUBMIT_DAILY,
+        16.5 + 3.0 * u[:, 0],
+        np.where(sub_day == friday, 14.5 + 3.5 * u[:, 0], 8.5 + 3.0 * u[:, 0]),
+    )
+    if wd >= 5:  # weekend work is entered that evening or on Monday
+        sub_day = np.where(habit == SUBMIT_DAILY, day, monday)
+    forgot = u[:, 1] < 0.04
+    sub_day = sub_day + np.where(forgot, 1 + (u[:, 2] * 4).astype(np.int64), 0)
+    t = day_start(sub_day) + ((local_h - e["utc_offset_h"][emps]) * HOUR_S).astype(np.int64)
+    return np.maximum(t, int(day_start(day)) + 12 * HOUR_S - 11 * HOUR_S)
+
+
+def generate_day(firm: Firm, day: int) -> DayBatch:
+    rng = np.random.default_rng([firm.params.seed, TAG_DAY, day])
+    e = firm.emp
+    n_emp = firm.n_employees
+    wd = int(weekday(day))
+    weekend = np.bool_(wd >= 5)
+    act = np.flatnonzero((e["hire"] <= day) & (day <= e["term"]))
+    ghosts = np.flatnonzero((e["term"] < day) & (day <= e["ghost_until"]))
+    n = len(act)
+    u = rng.random((n, 12))
+    z = rng.standard_normal(n)
+    ug = rng.random((len(ghosts), 2))
+
+    country = e["country"][act]
+    hol = firm.is_holiday(country, day)
+    lv = firm.leave
+    lm = (lv["start"] <= day) & (day <= lv["end"]) & ~lv["cancelled"]
+    on_leave = np.zeros(n_emp, dtype=bool)
+    on_leave[lv["emp"][lm]] = True
+    leave = on_leave[act]
+    ep = firm.episodes
+    ep_kind = np.full(n_emp, -1, dtype=np.int64)
+    ep_sub = np.zeros(n_emp, dtype=np.int64)
+    ep_first = np.zeros(n_emp, dtype=np.int64)
+    for i in np.flatnonzero((ep["start"] <= day) & (day <= ep["end"])):
+        ep_kind[ep["emp"][i]] = ep["kind"][i]
+        ep_sub[ep["emp"][i]] = ep["sub"][i]
+        ep_first[ep["emp"][i]] = ep["start"][i]
+    kind = ep_kind[act]
+
+    a = firm.asg
+    p = firm.proj
+    a_on = (a["start"] - a["early"] <= day) & (day <= a["end"])
+    a_on &= p["type"][a["proj"]] == cat.BILLABLE
+
+    workday = ~weekend & ~hol & ~leave
+    absent = workday & (u[:, 0] < 0.008)
+    weekend_work = np.zeros(n, dtype=bool)
+    if weekend:
+        deadline_emp = np.zeros(n_emp, dtype=bool)
+        soon = a_on & (p["end"][a["proj"]] > day) & (p["end"][a["proj"]] <= day + 7)
+        deadline_emp[a["emp"][soon]] = True
+        wk_p = np.where(deadline_emp[act], 0.3, e["weekend_p"][act])
+        weekend_work = ~leave & ~hol & (u[:, 1] < wk_p)
+    holiday_work = hol & ~weekend & ~leave & (u[:, 1] < 0.025)
+    works = (workday & ~absent) | weekend_work | holiday_work
+
+    contracted = e["contracted"][act]
+    daily = contracted / 5.0 * e["hours_factor"][act] * np.exp(e["hours_sd"][act] * z)
+    long_day = workday & (u[:, 2] < e["long_day_p"][act])
+    real = np.where(long_day, 10.25 + 2.75 * u[:, 3], daily)
+    real = np.where(weekend_work, 2.0 + 6.0 * u[:, 3], real)
+    real = np.where(holiday_work, 3.0 + 5.5 * u[:, 3], real)
+    real = np.where(works, np.clip(real, 1.0, 14.0), 0.0)
+    unit = np.where(e["whole_hours"][act], 4, 1)
+    claim_q = np.maximum(np.round(real * 4 / unit).astype(np.int64) * unit, unit)
+    # Client-site days on the client's laptop: the firm's logs see little or nothing.
+    offline = workday & works & ~long_day & (u[:, 4] < 0.009)
+    unseen = offline & (u[:, 4] < 0.004)
+
+    look = np.full(n, -1, dtype=np.int64)
+    for mask, code in (
+        (works & (kind == 0), cat.L_LATE_CATCHUP),
+        (holiday_work, cat.L_HOLIDAY),
+        (weekend_work, cat.L_WEEKEND),
+        (long_day & works, cat.L_LONG_DAY),
+        (offline, cat.L_OFFLINE),
+        (works & (e["manager"][act] < 0), cat.L_PARTNER_SELF),
+    ):
+        look = np.where((look < 0) & mask, code, look)
+
+    # --- fraud on the day ---------------------------------------------------------------
+    fr = firm.fraud
+    ftype = np.full(n, -1, dtype=np.int64)
+    claimant = works.copy()
+    for j in np.flatnonzero(fr.type1[act] >= 0).tolist():
+        emp = act[j]
+        t1, t2, fp = int(fr.type1[emp]), int(fr.type2[emp]), float(fr.p[emp])
+        off_day = (leave[j] or hol[j]) and not weekend
+        if t1 == cat.F_BULK:
+            if kind[j] == 1 and workday[j]:
+                ftype[j] = cat.F_BULK
+        elif cat.F_LEAVE in (t1, t2) and off_day:
+            if u[j, 5] < 0.85:
+                ftype[j] = cat.F_LEAVE
+        elif works[j] and workday[j]:
+            day_types = [t for t in (t1, t2) if t >= 0 and t != cat.F_LEAVE]
+            if day_types and u[j, 5] < fp:
+                ftype[j] = day_types[0]
+            elif len(day_types) == 2 and u[j, 6] < fp * 0.5:
+                ftype[j] = day_types[1]
+    whole = np.round(real + 0.49)
+    pad = np.isin(ftype, (cat.F_PADDING, cat.F_RUBBER))
+    factor = np.where(ftype == cat.F_PADDING, 1.2 + 0.5 * u[:, 7], 1.15 + 0.4 * u[:, 7])
+    padded = np.maximum(np.round(real * factor), whole + np.where(ftype == cat.F_PADDING, 2, 1))
+    claim_q = np.where(pad, np.minimum(padded, 16) * 4, claim_q).astype(np.int64)
+    unit = np.where(pad, 4, unit)
+    day_off = ftype == cat.F_LEAVE
+    std_day = np.round(contracted / 5.0)
+    claim_q = np.where(day_off, std_day * 4, claim_q).astype(np.int64)
+    unit = np.where(day_off, 4, unit)
+    real = np.where(day_off, 0.0, real)
+    bulk = ftype == cat.F_BULK
+    bulk_works = bulk & (u[:, 8] < 0.55)
+    real = np.where(bulk, np.where(bulk_works, np.maximum(daily, 1.0), 0.0), real)
+    claim_q = np.where(bulk, (8 + (u[:, 9] * 3).astype(np.int64)) * 4, claim_q)
+    unit = np.where(bulk, 4, unit)
+    claimant |= day_off | bulk
+    # Bulk perpetrators enter nothing for the episode until the bulk day.
+    claimant &= ~((fr.type1[act] == cat.F_BULK) & (kind == 1) & ~bulk)
+    look = np.where(ftype >= 0, -1, look)
+
+    # --- claimants: honest and fraudulent workers plus ghosts ----------------------------
+    ghost_claim = ~weekend & ~firm.is_holiday(e["country"][ghosts], day) & (ug[:, 0] < 0.95)
+    g_emp = ghosts[ghost_claim]
+    c_emp = np.concatenate([act[claimant], g_emp])
+    order = np.argsort(c_emp, kind="stable")
+    c_emp = c_emp[order]
+    m = len(c_emp)
+    g_std = np.round(e["contracted"][g_emp] / 5.0) * 4
+    c_q = np.concatenate([claim_q[claimant], g_std.astype(np.int64)])[order]
+    c_unit = np.concatenate([unit[claimant], np.full(len(g_emp), 4)])[order]
+    c_fraud = np.concatenate([ftype[claimant], np.full(len(g_emp), cat.F_GHOST)])[order]
+    c_look = np.concatenate([look[claimant], np.full(len(g_emp), -1)])[order]
+    c_kind = np.concatenate([kind[claimant], np.full(len(g_emp), -1)])[order]
+    c_new = np.concatenate([(day - e["hire"][act])[claimant] < 14, np.zeros(len(g_emp), bool)])
+    c_new = c_new[order]
+    c_pos = np.full(n_emp, -1, dtype=np.int64)
+    c_pos[c_emp] = np.arange(m)
+    if m == 0:
+        return _empty_batch(day)
+    uc = rng.random((m, 8))
+
+    # --- lines: billable assignments by allocation, the rest on internal/bench time -------
+    ai = np.flatnonzero(a_on & (c_pos[a["emp"]] >= 0))
+    l_c = c_pos[a["emp"][ai]]
+    l_proj = a["proj"][ai]
+    ua = rng.random(len(ai))
+    l_w = a["alloc"][ai] * (0.75 + 0.5 * ua)
+    lag = (day < a["start"][ai]) & (c_fraud[l_c] < 0)
+    staffing_lag = np.zeros(m, dtype=bool)
+    staffing_lag[l_c[lag]] = True
+    alloc_sum = np.bincount(l_c, weights=a["alloc"][ai], minlength=m)
+    has_billable = alloc_sum > 0
+    c_country, c_practice = e["country"][c_emp], e["practice"][c_emp]
+    internal = firm.internal_project[c_country, c_practice]
+    idle = np.where(c_new | (uc[:, 0] < 0.12), firm.training_project, firm.bench_project[c_country])
+    i_proj = np.where(has_billable, internal, idle)
+    rest = np.maximum(100.0 - alloc_sum, 0.0)
+    i_w = np.where(
+        has_billable,
+        np.where(rest > 0, rest * (0.5 + uc[:, 1]), np.where(uc[:, 2] < 0.35, 6.0, 0.0)),
+        100.0,
+    )
+    off_hours = np.isin(c_look, (cat.L_WEEKEND, cat.L_HOLIDAY)) & has_billable
+    i_w = np.where(off_hours, 0.0, i_w)
+    l_c = np.concatenate([l_c, np.arange(m)])
+    l_proj = np.concatenate([l_proj, i_proj])
+    l_w = np.concatenate([l_w, i_w])
+    keep = l_w > 0
+    l_c, l_proj, l_w = l_c[keep], l_proj[keep], l_w[keep]
+    srt = np.lexsort((-l_w, l_c))
+    l_c, l_proj, l_w = l_c[srt], l_proj[srt], l_w[srt]
+    units_total = c_q // c_unit
+    w_sum = np.bincount(l_c, weights=l_w, minlength=m)
+    l_units = np.floor(units_total[l_c] * l_w / w_sum[l_c]).astype(np.int64)
+    first = _groups_first(l_c)
+    short = units_total - np.bincount(l_c, weights=l_units, minlength=m).astype(np.int64)
+    l_units[first] += short[l_c[first]]
+    keep = l_units > 0
+    l_c, l_proj, l_units = l_c[keep], l_proj[keep], l_units[keep]
+    l_q = l_units * c_unit[l_c]
+    l_type = p["type"][l_proj]
+    l_code = _pick_codes(rng, l_type, np.maximum(p["practice"][l_proj], 0))
+    l_comment = _pick_comments(rng, l_code)
+    l_order = np.arange(len(l_c), dtype=np.float64)
+
+    # Honest splits: a billable line becomes two with different activities.
+    us = rng.random((len(l_c), 3))
+    split = (l_type == cat.BILLABLE) & (l_q >= 8) & (l_q // c_unit[l_c] >= 2) & (us[:, 0] < 0.25)
+    repeat_c = (c_fraud < 0) & (c_look < 0) & (uc[:, 3] < 0.012) & (c_kind != 0)
+    first = _groups_first(l_c)
+    rep = first & repeat_c[l_c] & ((l_q // c_unit[l_c]) % 2 == 0) & (l_q >= 2 * c_unit[l_c])
+    split &= ~rep
+    si = np.flatnonzero(split | rep)
+    part = np.where(
+        rep[si],
+        l_q[si] // 2,
+        np.maximum(1, (us[si, 1] * (l_q[si] // c_unit[l_c[si]] - 1)).astype(np.int64) + 1)
+        * c_unit[l_c[si]],
+    )
+    part = np.where(rep[si], part, np.minimum(part, l_q[si] - c_unit[l_c[si]]))
+    other = _pick_codes(rng, l_type[si], np.maximum(p["practice"][l_proj[si]], 0))
+    other = np.where(
+        other != l_code[si], other, np.where(l_code[si] == cat.MEETING, cat.ANALYSIS, cat.MEETING)
+    )
+    new_code = np.where(rep[si], l_code[si], other)
+    l_q[si] -= part
+    s_comment = np.where(rep[si], l_comment[si], _pick_comments(rng, new_code))
+    l_c = np.concatenate([l_c, l_c[si]])
+    l_proj = np.concatenate([l_proj, l_proj[si]])
+    l_q = np.concatenate([l_q, part])
+    l_code = np.concatenate([l_code, new_code])
+    l_comment = np.concatenate([l_comment, s_comment])
+    l_order = np.concatenate([l_order, l_order[si] + 0.5])
+    c_look = np.where(
+        (c_look < 0) & np.isin(np.arange(m), l_c[si[rep[si]]]), cat.L_REPEATED, c_look
+    )
+    c_look = np.where((c_look < 0) & staffing_lag, cat.L_STAFFING_LAG, c_look)
+
+    # Fraud lines: a project the person is not staffed on, a closed project, a copied line.
+    extra_c: list[int] = []
+    extra_proj: list[int] = []
+    extra_q: list[int] = []
+    extra_code: list[int] = []
+    extra_comment: list[int] = []
+    extra_order: list[float] = []
+    ue = rng.random((m, 3))
+    open_billable = np.flatnonzero(
+        (p["type"] == cat.BILLABLE) & (p["start"] <= day) & (p["end"] >= day)
+    )
+    closed_billable = np.flatnonzero((p["type"] == cat.BILLABLE) & (p["end"] < day))
+    fraud_lines = np.isin(c_fraud, (cat.F_UNASSIGNED, cat.F_CLOSED, cat.F_DUPLICATE))
+    for c in np.flatnonzero(fraud_lines).tolist():
+        emp = c_emp[c]
+        hours_q = int(2 + ue[c, 0] * 4) * 4
+        mine = l_c == c
+        if c_fraud[c] == cat.F_DUPLICATE:
+            top = int(np.flatnonzero(mine)[np.argmax(l_q[mine])])
+            extra_c.append(c)
+            extra_proj.append(int(l_proj[top]))
+            extra_q.append(int(l_q[top]))
+            extra_code.append(int(l_code[top]))
+            extra_comment.append(int(l_comment[top]))
+            extra_order.append(float(l_order[top]) + 0.25)
+            continue
+        # Only assignments already started: later ones may not be generated yet.
+        staffed = set(a["proj"][(a["emp"] == emp) & (a["start"] - a["early"] <= day)].tolist())
+        if c_fraud[c] == cat.F_UNASSIGNED:
+            pool = open_billable[~np.isin(open_billable, list(staffed))]
+        else:
+            past = np.array(sorted(staffed), dtype=np.int64)
+            mine_closed = past[(p["end"][past] < day) & (p["type"][past] == cat.BILLABLE)]
+            pool = mine_closed if len(mine_closed) else closed_billable
+            if len(mine_closed):
+                pool = pool[p["end"][pool] == p["end"][pool].max()]
+        if len(pool) == 0:
+            c_fraud[c] = -1
+            continue
+        proj = int(pool[int(ue[c, 1] * len(pool))])
+        code = int(_pick_codes(rng, np.array([cat.BILLABLE]), np.array([e["practice"][emp]]))[0])
+        extra_c.append(c)
+        extra_proj.append(proj)
+        extra_q.append(hours_q)
+        extra_code.append(code)
+        extra_comment.append(int(_pick_comments(rng, np.array([code]))[0]))
+        extra_order.append(1e9)
+    if extra_c:
+        l_c = np.concatenate([l_c, np.array(extra_c, dtype=np.int64)])
+        l_proj = np.concatenate([l_proj, np.array(extra_proj, dtype=np.int64)])
+        l_q = np.concatenate([l_q, np.array(extra_q, dtype=np.int64)])
+        l_code = np.concatenate([l_code, np.array(extra_code, dtype=np.int64)])
+        l_comment = np.concatenate([l_comment, np.array(extra_comment, dtype=np.int64)])
+        l_order = np.concatenate([l_order, np.array(extra_order)])
+    srt = np.lexsort((l_order, l_c))
+    l_c, l_proj, l_q = l_c[srt], l_proj[srt], l_q[srt]
+    l_code, l_comment = l_code[srt], l_comment[srt]
+    nl = len(l_c)
+    rank = np.arange(nl) - np.flatnonzero(_groups_first(l_c))[np.cumsum(_groups_first(l_c)) - 1]
+
+    # --- submission and approval ----------------------------------------------------------
+    c_sub = _submission_times(firm, rng, c_emp, day)
+    in_episode = c_kind >= 0
+    c_sub = np.where(
+        in_episode,
+        ep_sub[c_emp] + (day - ep_first[c_emp]) * 47 + (uc[:, 4] * 20).astype(int),
+        c_sub,
+    )
+    manager = e["manager"][c_emp]
+    approver = np.where(manager < 0, c_emp, manager)
+    grand = np.where(manager >= 0, e["manager"][np.maximum(manager, 0)], -1)
+    delegate = (uc[:, 5] < 0.03) & (grand >= 0)
+    approver = np.where(delegate, grand, approver)
+    latency_h = e["approval_latency_h"][approver] * np.exp(0.5 * rng.standard_normal(m))
+    latency_h = np.where(manager < 0, 0.02 + 0.3 * uc[:, 6], np.clip(latency_h, 0.2, 120.0))
+    collude = c_fraud == cat.F_RUBBER
+    approver = np.where(collude, fr.approver[c_emp], approver)
+    latency_h = np.where(collude, 0.05 + 0.5 * uc[:, 6], latency_h)
+
+    ul = rng.random((nl, 6))
+    t_sub = c_sub[l_c] + rank * (30 + (ul[:, 0] * 90).astype(np.int64))
+    lat = (latency_h[l_c] * HOUR_S).astype(np.int64) + (ul[:, 1] * 600).astype(np.int64)
+    t_appr = t_sub + lat
+    honest = (c_fraud[l_c] < 0) & (c_kind[l_c] != 1)
+    corr = honest & (ul[:, 2] < 0.03)
+    rej = honest & (ul[:, 2] >= 0.03) & (ul[:, 2] < 0.04)
+    wdr = honest & (ul[:, 2] >= 0.04) & (ul[:, 2] < 0.046)
+    h0 = l_q.astype(np.float64) / 4
+    delta = (1 + (ul[:, 3] * 8).astype(np.int64)) * np.where(ul[:, 4] < 0.5, -1, 1)
+    h1 = np.where(corr, np.clip(l_q + delta, 1, 56) / 4, h0)
+    t_corr = np.where(corr, t_sub + HOUR_S + (ul[:, 5] * 12 * DAY_S).astype(np.int64), NO_TIME)
+    relat = lat + (ul[:, 0] * 2 * HOUR_S).astype(np.int64)
+    t_appr1 = np.where(corr & (t_corr > t_appr), t_appr, NO_TIME)
+    t_final = np.where(corr, t_corr + relat, t_appr)
+    t_wdr = t_sub + np.minimum((0.2 + ul[:, 5] * 20) * HOUR_S, 0.8 * lat).astype(np.int64)
+    t_final = np.where(wdr, t_wdr, t_final)
+    final = np.where(
+        rej, cat.STATUS_REJECTED, np.where(wdr, cat.STATUS_WITHDRAWN, cat.STATUS_APPROVED)
+    )
+
+    # Replacement lines after a rejection or a withdrawal.
+    ri = np.flatnonzero(rej | wdr)
+    r_sub = t_final[ri] + ((2 + ul[ri, 3] * 46) * HOUR_S).astype(np.int64)
+    r_q = np.where(rej[ri], np.clip(l_q[ri] + np.where(ul[ri, 4] < 0.5, -2, 0), 1, 56), l_q[ri])
+    r_proj = np.where(wdr[ri], i_proj[l_c[ri]], l_proj[ri])
+    r_lat = lat[ri]
+    cols = {
+        "c": np.concatenate([l_c, l_c[ri]]),
+        "proj": np.concatenate([l_proj, r_proj]),
+        "h0": np.concatenate([h0, r_q / 4]),
+        "h1": np.concatenate([h1, r_q / 4]),
+        "code": np.concatenate([l_code, l_code[ri]]),
+        "comment": np.concatenate([l_comment, l_comment[ri]]),
+        "t_sub": np.concatenate([t_sub, r_sub]),
+        "t_corr": np.concatenate([t_corr, np.full(len(ri), NO_TIME)]),
+        "t_appr1": np.concatenate([t_appr1, np.full(len(ri), NO_TIME)]),
+        "t_final": np.concatenate([t_final, r_sub + r_lat]),
+        "final": np.concatenate([final, np.full(len(ri), cat.STATUS_APPROVED)]),
+        "seq_key": np.concatenate([np.arange(nl), nl + np.arange(len(ri))]),
+    }
+    srt = np.lexsort((cols["seq_key"], cols["c"]))
+    cols = {k: v[srt] for k, v in cols.items()}
+    lc = cols["c"]
+    total = len(lc)
+    ch_u = rng.random(total)
+    pref = e["channel_p"][c_emp[lc]]
+    channel = (ch_u[:, None] > np.cumsum(pref, axis=1)).sum(axis=1)
+    lo = int(day_start(day)) + 60
+    hi = int(day_start(day)) + H_DAYS * DAY_S - 1
+    entries = {
+        "entry_id": (day - ID_BASE) * ENTRY_ID_STRIDE + np.arange(total, dtype=np.int64) + 1,
+        "emp": c_emp[lc],
+        "proj": cols["proj"],
+        "day": np.full(total, day, dtype=np.int64),
+        "h0": cols["h0"],
+        "h1": cols["h1"],
+        "code": cols["code"],
+        "comment": cols["comment"],
+        "channel": np.minimum(channel, 2),
+        "t_sub": np.clip(cols["t_sub"], lo, hi),
+        "t_corr": np.where(cols["t_corr"] == NO_TIME, NO_TIME, np.clip(cols["t_corr"], lo, hi)),
+        "t_appr1": np.where(cols["t_appr1"] == NO_TIME, NO_TIME, np.clip(cols["t_appr1"], lo, hi)),
+        "t_final": np.clip(cols["t_final"], lo, hi),
+        "final": cols["final"],
+        "approver": approver[lc],
+    }
+
+    # --- workstation activity: real work only -------------------------------------------
+    worked = (real > 0) & ~unseen
+    w_emp = act[worked]
+    uw = rng.random((len(w_emp), 3))
+    w_real = real[worked]
+    start_h = e["start_hour"][w_emp] + 0.4 * (uw[:, 0] - 0.5)
+    start_h = np.where(weekend | hol[worked], start_h + 1.5, start_h)
+    first_seen = int(day_start(day)) + ((start_h - e["utc_offset_h"][w_emp]) * HOUR_S).astype(
+        np.int64
+    )
+    span_h = w_real + 0.5 + 0.6 * uw[:, 1]
+    ratio = e["activity_ratio"][w_emp] * (0.93 + 0.07 * uw[:, 2])
+    ratio = np.where(offline[worked], 0.3 + 0.25 * uw[:, 2], ratio)
+    activity = {
+        "emp": w_emp,
+        "day": np.full(len(w_emp), day, dtype=np.int64),
+        "first_seen": first_seen,
+        "last_seen": first_seen + (span_h * HOUR_S).astype(np.int64),
+        "minutes": np.round(w_real * 60 * ratio).astype(np.int64),
+    }
+
+    # --- ground truth and investigations -------------------------------------------------
+    c_look = np.where(c_fraud >= 0, -1, c_look)
+    labels = {"emp": c_emp, "fraud": c_fraud, "lookalike": c_look}
+    last_sub = np.full(m, 0, dtype=np.int64)
+    np.maximum.at(last_sub, lc, entries["t_sub"])
+    is_perp = fr.type1[c_emp] >= 0
+    p_case = np.where(
+        c_fraud >= 0, 0.30, np.where(c_look >= 0, 0.08, np.where(is_perp, 0.03, 0.0015))
+    )
+    ucase = rng.random((m, 5))
+    opened = np.flatnonzero(ucase[:, 0] < p_case)
+    fast = ucase[opened, 1] < 0.08
+    open_lag = np.where(fast, 2 + 5 * ucase[opened, 2], 18 + 22 * ucase[opened, 2])
+    close_lag = np.where(fast, 26 + 19 * ucase[opened, 3], 7 + 18 * ucase[opened, 3])
+    t_open = last_sub[opened] + (open_lag * DAY_S).astype(np.int64)
+    t_close = t_open + (close_lag * DAY_S).astype(np.int64)
+    confirmed = (c_fraud[opened] >= 0) & (ucase[opened, 4] < 0.96)
+    cases = {
+        "case_id": (day - ID_BASE) * CASE_ID_STRIDE + np.arange(len(opened), dtype=np.int64) + 1,
+        "emp": c_emp[opened],
+        "day": np.full(len(opened), day, dtype=np.int64),
+        "t_open": np.minimum(t_open, hi - DAY_S),
+        "t_close": np.minimum(t_close, hi),
+        "confirmed": confirmed,
+        "fraud": np.where(confirmed, c_fraud[opened], -1),
+    }
+    return DayBatch(day, entries, activity, labels, cases)
+
+
+def _empty_batch(day: int) -> DayBatch:
+    i64 = np.zeros(0, dtype=np.int64)
+    entries: dict[str, np.ndarray] = {k: i64 for k in ENTRY_FIELDS}
+    entries["h0"] = entries["h1"] = np.zeros(0)
+    activity = {k: i64 for k in ("emp", "day", "first_seen", "last_seen", "minutes")}
+    labels = {"emp": i64, "fraud": i64, "lookalike": i64}
+    cases: dict[str, np.ndarray] = {
+        k: i64 for k in ("case_id", "emp", "day", "t_open", "t_close", "fraud")
+    }
+    cases["confirmed"] = np.zeros(0, dtype=bool)
+    return DayBatch(day, entries, activity, labels, cases)
+
+
+__all__ = ["H_DAYS", "DayBatch", "generate_day"]
