@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tsfraud_assets.defs.automation.sensors import timesheet_batch_sensor
-from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.automation.sensors import build_timesheet_batch_sensor
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
 from tsfraud_assets.defs.raw.assets import (
     DAILY_KEYS,
     REFERENCE_KEYS,
-    raw_daily_tables,
+    build_raw_daily_tables,
     raw_reference_tables,
 )
-from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+from tsfraud_assets.defs.raw.checks import build_raw_entries_reconcile
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.settings import load_settings
 
+_settings = load_settings()
+daily_partitions = daily_partitions_from(_settings.partition_start)
 daily_raw_job = dg.define_asset_job(
     "daily_timesheet_job",
     selection=dg.AssetSelection.assets(*DAILY_KEYS),
@@ -40,12 +42,15 @@ reference_raw_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-_settings = load_settings()
 defs = dg.Definitions(
-    assets=[raw_reference_tables, raw_daily_tables],
-    asset_checks=[raw_entries_reconcile],
+    assets=[raw_reference_tables, build_raw_daily_tables(daily_partitions)],
+    asset_checks=[build_raw_entries_reconcile(daily_partitions)],
     jobs=[daily_raw_job, reference_raw_job],
-    sensors=[timesheet_batch_sensor.with_attributes(jobs=[daily_raw_job, reference_raw_job])],
+    sensors=[
+        build_timesheet_batch_sensor(daily_raw_job, daily_partitions).with_attributes(
+            jobs=[daily_raw_job, reference_raw_job]
+        )
+    ],
     resources={
         "source": SourceDatabase(url=_settings.source_url),
         "lake": Lake(root=_settings.lake_root),

@@ -26,8 +26,19 @@ from tsfraud_assets.defs.automation.schedules import (
     automation_schedules,
     daily_close_request,
 )
-from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.automation.sensors import build_daily_timesheet_job
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
 from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
+from tsfraud_assets.settings import DEFAULT_PARTITION_START, load_settings
+
+daily_partitions = daily_partitions_from(DEFAULT_PARTITION_START)
+
+
+def _schedules(timezone: str) -> list[dg.ScheduleDefinition]:
+    return automation_schedules(
+        timezone, build_daily_timesheet_job(daily_partitions), daily_partitions
+    )
+
 
 LONDON = "Europe/London"
 TUESDAY = dt.date(2026, 3, 10)
@@ -37,7 +48,7 @@ BACKFILL_DAYS = 90
 @pytest.fixture(scope="module")
 def defs() -> dg.Definitions:
     # Loading the real graph parses the dbt manifest and imports Spark: do it once.
-    return build_definitions()
+    return build_definitions(load_settings())
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +92,11 @@ def test_schedules_are_declared_on_in_the_local_time_zone(defs: dg.Definitions) 
     assert close.job_name == "daily_timesheet_job"
 
 
-def test_time_zone_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TSFRAUD_TIMEZONE", "America/New_York")
-    assert {s.execution_timezone for s in automation_schedules()} == {"America/New_York"}
-    monkeypatch.setenv("TSFRAUD_TIMEZONE", "Mars/Olympus_Mons")
+def test_time_zone_follows_the_environment() -> None:
+    settings = load_settings({"TSFRAUD_TIMEZONE": "America/New_York"})
+    assert {s.execution_timezone for s in _schedules(settings.timezone)} == {"America/New_York"}
     with pytest.raises(ValueError, match="TSFRAUD_TIMEZONE"):
-        automation_schedules()
+        load_settings({"TSFRAUD_TIMEZONE": "Mars/Olympus_Mons"})
 
 
 def test_retraining_ticks_monday_05_00_london_across_the_clock_change(
@@ -147,7 +157,7 @@ def test_daily_close_requests_the_previous_day_through_the_daily_chain(
     defs: dg.Definitions, repo: dg.RepositoryDefinition, scheduled: dt.datetime, expected: str
 ) -> None:
     tz = str(scheduled.tzinfo)
-    close = next(s for s in automation_schedules(tz) if s.name == DAILY_CLOSE_SCHEDULE_NAME)
+    close = next(s for s in _schedules(tz) if s.name == DAILY_CLOSE_SCHEDULE_NAME)
     (request,) = _tick(close, repo, scheduled)
     assert request.partition_key == expected
     assert request.tags["dagster/partition"] == expected

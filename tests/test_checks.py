@@ -14,12 +14,18 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
-from tsfraud_assets.defs.partitions import daily_partitions, single_run
-from tsfraud_assets.defs.raw.assets import raw_daily_tables
-from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
+from tsfraud_assets.defs.partitions import single_run
+from tsfraud_assets.defs.raw.assets import build_raw_daily_tables
+from tsfraud_assets.defs.raw.checks import build_raw_entries_reconcile
 from tsfraud_assets.defs.raw.ingest import raw_dataset
 from tsfraud_assets.resources.lake import Lake, WriteStats
 from tsfraud_assets.resources.source_db import SourceDatabase
+from tsfraud_assets.settings import DEFAULT_PARTITION_START
+
+daily_partitions = daily_partitions_from(DEFAULT_PARTITION_START)
+raw_daily_tables = build_raw_daily_tables(daily_partitions)
+raw_entries_reconcile = build_raw_entries_reconcile(daily_partitions)
 
 
 def test_check_runs_with_the_ingest_and_counts_quarantine(tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import pytest
 
-from tsfraud_assets.settings import PROJECT_ROOT, load_settings
+from tsfraud_assets.definitions import build_definitions
+from tsfraud_assets.settings import load_settings
 
 AWS_ENV = {
     "TSFRAUD_DEPLOYMENT": "aws",
@@ -25,40 +27,22 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "eu-west-1",
 }
 
-PROBE = """
-import json
-from tsfraud_assets.definitions import defs
-from tsfraud_assets.resources.source_db import SourceDatabase
-repo = defs.get_repository_def()
-res = defs.resources
-print(json.dumps({
-    "types": {k: type(v).__name__ for k, v in res.items()},
-    "lake": res["lake"].root,
-    "dbt_target": res["dbt"].target,
-    "source_url_is_env": type(res["source"].url).__name__ == "EnvVar",
-    "assets": len(list(repo.asset_graph.get_all_asset_keys())),
-}))
-"""
 
-
-def _probe(env: dict[str, str], tmp_path: Path) -> dict:
-    """Load the Definitions in a fresh interpreter, as `dagster dev` would, under `env`."""
-    import json
-    import os
-
-    # Only what this test sets: other tests in this process export TSFRAUD_* for dbt.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TSFRAUD_")}
-    full = {**inherited, "TSFRAUD_DATA_DIR": str(tmp_path), **env}
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", PROBE],
-        cwd=PROJECT_ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _probe(env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    """Build the Definitions in this process from settings read from `env` alone: nothing is
+    read at import time, so both deployments load side by side."""
+    settings = load_settings({"TSFRAUD_DATA_DIR": str(tmp_path), **env})
+    defs = build_definitions(settings)
+    res = defs.resources
+    repo = defs.get_repository_def()
+    return {
+        "types": {k: type(v).__name__ for k, v in res.items()},
+        "lake": res["lake"].root,
+        "dbt_target": res["dbt"].target,
+        "source_url_is_env": isinstance(res["source"].url, dg.EnvVar),
+        "assets": len(list(repo.asset_graph.get_all_asset_keys())),
+        "partitions_start": repo.get_job("daily_timesheet_job").partitions_def.start.date(),
+    }
 
 
 def test_aws_deployment_uses_every_cloud_resource(tmp_path: Path) -> None:
@@ -67,7 +51,7 @@ def test_aws_deployment_uses_every_cloud_resource(tmp_path: Path) -> None:
         "source": "SourceDatabase",
         "lake": "Lake",
         "spark": "EmrPipesSparkProcessing",
-        "dbt": "DbtCliResource",
+        "dbt": "TsfraudDbtCliResource",
         "warehouse": "AthenaWarehouse",
     }
     assert got["lake"] == "s3://firm-lake/tsfraud"
@@ -91,3 +75,22 @@ def test_unknown_deployment_and_local_lake_on_aws_fail_clearly() -> None:
 
     with pytest.raises(ValueError, match="needs TSFRAUD_LAKE=s3://"):
         resources_for(load_settings({"TSFRAUD_DEPLOYMENT": "aws", "TSFRAUD_LAKE": "/tmp/lake"}))
+
+
+def test_settings_alone_decide_partitions_and_dbt_environment(tmp_path: Path) -> None:
+    import os
+
+    before = {k: v for k, v in os.environ.items() if k.startswith("TSFRAUD_")}
+    local = _probe({"TSFRAUD_PARTITION_START": "2026-03-02"}, tmp_path)
+    aws = _probe({**AWS_ENV, "TSFRAUD_PARTITION_START": "2025-06-01"}, tmp_path)
+    # two deployments, one process: each follows its own settings
+    assert local["partitions_start"] == dt.date(2026, 3, 2)
+    assert aws["partitions_start"] == dt.date(2025, 6, 1)
+    assert local["types"]["warehouse"] == "DuckDBWarehouse"
+    assert aws["types"]["warehouse"] == "AthenaWarehouse"
+    # building them wrote nothing into the process environment
+    assert {k: v for k, v in os.environ.items() if k.startswith("TSFRAUD_")} == before
+    settings = load_settings({"TSFRAUD_DATA_DIR": str(tmp_path)})
+    dbt = build_definitions(settings).resources["dbt"]
+    assert dbt.subprocess_env["TSFRAUD_LAKE"] == str(tmp_path / "lake")
+    assert dbt.subprocess_env["TSFRAUD_DUCKDB_PATH"] == str(tmp_path / "warehouse.duckdb")

@@ -31,7 +31,11 @@ import dagster as dg
 import pytest
 from dagster_pipes import decode_param
 
-from tsfraud_assets.defs.processed.assets import PROCESSED_DATASET, processed_timesheet_entries
+from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.processed.assets import (
+    PROCESSED_DATASET,
+    build_processed_timesheet_entries,
+)
 from tsfraud_assets.resources import spark as spark_module
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.spark import (
@@ -46,9 +50,14 @@ from tsfraud_assets.resources.spark import (
     raw_input_bytes,
     ship_job_code,
 )
+from tsfraud_assets.settings import DEFAULT_PARTITION_START
 from tsfraud_assets.spark_jobs.packaging import build_package_zip, job_script, package_dir
 from tsfraud_assets.spark_jobs.process_timesheets import parse_args
 from tsfraud_assets.spark_jobs.session import local_spark_conf
+
+processed_timesheet_entries = build_processed_timesheet_entries(
+    daily_partitions(DEFAULT_PARTITION_START)
+)
 
 REGION = "eu-west-1"
 CODE_BUCKET, LOG_BUCKET, PIPES_BUCKET, LAKE_BUCKET = (

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tsfraud_assets.defs.evaluation.assets import model_evaluation
+from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
 from tsfraud_assets.defs.evaluation.measure import (
     GROUND_TRUTH_ENV,
     IFOREST,
@@ -26,7 +26,6 @@ from tsfraud_assets.defs.evaluation.measure import (
     ModelWindow,
     check_targets,
     evaluate_with_baselines,
-    ground_truth_location,
     load_ground_truth,
     metrics_table,
     recall_by_type_table,
@@ -37,6 +36,7 @@ from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET, SCORES_SCHEMA
 from tsfraud_assets.lib.modeling import FEATURE_COLUMNS
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+from tsfraud_assets.settings import load_settings
 
 DAYS = [dt.date(2026, 5, 4) + dt.timedelta(days=i) for i in range(4)]
 TRAIN_END = DAYS[1]
@@ -172,6 +172,9 @@ def test_rows_count_only_after_the_window_of_the_model_that_scored_them() -> Non
 
 
 def test_ground_truth_location_and_a_missing_file(tmp_path: Path) -> None:
+    def ground_truth_location(env: dict[str, str]) -> str:
+        return load_settings(env).ground_truth_location
+
     assert ground_truth_location({GROUND_TRUTH_ENV: "/x/truth.parquet"}) == "/x/truth.parquet"
     default = ground_truth_location({"TSFRAUD_DATA_DIR": str(tmp_path)})
     assert default == str(tmp_path.resolve() / "source.db.ground_truth.parquet")
@@ -215,15 +218,15 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         lake.write_partition(SCORES_DATASET, day, SCORES_SCHEMA, table.to_batches())
     truth = tmp_path / "truth.parquet"
     pq.write_table(pa.Table.from_pandas(truth_frame(), preserve_index=False), truth)
-    monkeypatch.setenv(GROUND_TRUTH_ENV, str(truth))
     return {
+        "asset": build_model_evaluation(str(truth)),
         "resources": {"warehouse": DuckDBWarehouse(path=str(db)), "lake": lake},
         "truth": truth,
     }
 
 
 def test_the_asset_measures_only_days_the_model_never_saw(world: dict[str, Any]) -> None:
-    result = dg.materialize([model_evaluation], resources=world["resources"])
+    result = dg.materialize([world["asset"]], resources=world["resources"])
     assert result.success
     (mat,) = result.asset_materializations_for_node("model_evaluation")
     meta: dict[str, Any] = {k: v.value for k, v in mat.metadata.items()}
@@ -245,7 +248,7 @@ def test_the_asset_fails_clearly_without_ground_truth(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world["truth"].unlink()
-    result = dg.materialize([model_evaluation], resources=world["resources"], raise_on_error=False)
+    result = dg.materialize([world["asset"]], resources=world["resources"], raise_on_error=False)
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert failure is not None

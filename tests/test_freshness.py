@@ -26,11 +26,14 @@ from tsfraud_assets.defs.automation.freshness import (
     FRESHNESS_SENSOR_NAME,
     MODEL_KEY,
     SUSPECT_LIST_KEYS,
-    freshness_timezone,
     partition_freshness_checks,
     with_freshness,
 )
-from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
+from tsfraud_assets.settings import DEFAULT_PARTITION_START
+from tsfraud_assets.settings import timezone_from as freshness_timezone
+
+daily_partitions = daily_partitions_from(DEFAULT_PARTITION_START)
 
 LONDON = "Europe/London"
 NEW_YORK = "America/New_York"

@@ -18,8 +18,10 @@ import dagster as dg
 import pytest
 
 from tsfraud_assets.defs.automation.schedules import PIPELINE_TAG
-from tsfraud_assets.defs.partitions import daily_partitions
-from tsfraud_assets.settings import PROJECT_ROOT
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
+from tsfraud_assets.settings import DEFAULT_PARTITION_START, PROJECT_ROOT
+
+daily_partitions = daily_partitions_from(DEFAULT_PARTITION_START)
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 PRODUCTION_YAML = PROJECT_ROOT / "deploy" / "dagster.production.yaml"

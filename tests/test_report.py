@@ -17,8 +17,14 @@ import pyarrow as pa
 import pytest
 
 from tsfraud_assets.defs.model.model_store import CURRENT, MODEL_DIR
+from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.reports import render_report
-from tsfraud_assets.defs.reports.assets import LATEST, REPORT_DIR, investigator_report, report_path
+from tsfraud_assets.defs.reports.assets import (
+    LATEST,
+    REPORT_DIR,
+    build_investigator_report,
+    report_path,
+)
 from tsfraud_assets.defs.reports.cost import AssetCost, DayRunCost
 from tsfraud_assets.defs.reports.data import (
     ModelInfo,
@@ -34,6 +40,9 @@ from tsfraud_assets.defs.reports.data import (
 from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+from tsfraud_assets.settings import DEFAULT_PARTITION_START
+
+investigator_report = build_investigator_report(daily_partitions(DEFAULT_PARTITION_START))
 
 DAY = dt.date(2026, 3, 11)  # a Wednesday
 VERSION = "20260301T000000-abcdef12"

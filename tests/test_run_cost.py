@@ -15,7 +15,8 @@ from tsfraud_assets.defs.dbt.invocation import (
     stream_with_adapter_responses,
     with_adapter_responses,
 )
-from tsfraud_assets.defs.partitions import daily_partitions, single_run
+from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
+from tsfraud_assets.defs.partitions import single_run
 from tsfraud_assets.defs.reports.cost import (
     asset_cost,
     collect_day_run_cost,
@@ -26,6 +27,9 @@ from tsfraud_assets.defs.reports.cost import (
     format_usd,
 )
 from tsfraud_assets.resources.warehouse import QueryStats, athena_cost_usd, query_stats_metadata
+from tsfraud_assets.settings import DEFAULT_PARTITION_START, load_settings
+
+daily_partitions = daily_partitions_from(DEFAULT_PARTITION_START)
 
 DAY = dt.date(2026, 3, 11)
 MB = 1024**2
@@ -213,10 +217,12 @@ def test_the_local_deployment_costs_nothing_and_says_so(instance: dg.DagsterInst
 
 
 def test_every_daily_asset_of_the_graph_is_looked_up_with_its_engine() -> None:
-    from tsfraud_assets.definitions import asset_graph
+    from tsfraud_assets.definitions import build_definitions
+
+    graph = build_definitions(load_settings()).resolve_asset_graph()
 
     report = dg.AssetKey("investigator_report")
-    engines = daily_asset_engines(asset_graph(), "athena", billed=True, exclude=[report])
+    engines = daily_asset_engines(graph, "athena", billed=True, exclude=[report])
     assert engines[dg.AssetKey("raw_timesheet_entries")] == "source database → lake"
     assert engines[PROCESSED] == "spark (EMR)"
     for key in ("stg_timesheet_entries", "employee_day_features", "timesheet_scores"):
@@ -225,7 +231,7 @@ def test_every_daily_asset_of_the_graph_is_looked_up_with_its_engine() -> None:
     # the weekly model, the snapshots and the report itself are not a day's run's cost rows
     for key in ("fraud_model", "raw_employees", "investigation_labels", "investigator_report"):
         assert dg.AssetKey(key) not in engines, key
-    local = daily_asset_engines(asset_graph(), "duckdb (local)", billed=False)
+    local = daily_asset_engines(graph, "duckdb (local)", billed=False)
     assert local[PROCESSED] == "spark (local)"
     assert local[SCORES] == local[report] == "duckdb (local)"
 

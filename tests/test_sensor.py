@@ -10,8 +10,19 @@ import dagster as dg
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
-from tsfraud_assets.defs.automation.sensors import contiguous_ranges, timesheet_batch_sensor
+from tsfraud_assets.defs.automation.sensors import (
+    build_daily_timesheet_job,
+    build_timesheet_batch_sensor,
+    contiguous_ranges,
+)
+from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.resources.source_db import SourceDatabase
+from tsfraud_assets.settings import DEFAULT_PARTITION_START
+
+PARTITIONS = daily_partitions(DEFAULT_PARTITION_START)
+timesheet_batch_sensor = build_timesheet_batch_sensor(
+    build_daily_timesheet_job(PARTITIONS), PARTITIONS
+)
 
 
 def _tick(url: str, cursor: str | None) -> tuple[list[dg.RunRequest], str | None, list[str]]:

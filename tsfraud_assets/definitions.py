@@ -1,71 +1,64 @@
-"""The one Definitions object: every asset layer, check, sensor and the deployment's resources."""
+"""The one Definitions: every asset layer, check, job, schedule and sensor, and the resources
+of the deployment the settings name.
+
+Nothing is read at import time. `build_definitions(settings)` makes every setting-dependent
+piece (the daily partitions from `partition_start`, the alert budget, the time zone of the
+schedules and freshness deadlines, the ground truth, the resources) from the `Settings` it is
+given, so two deployments can be built side by side in one process. Dagster loads `defs`, which
+reads the environment once, when the code location loads.
+"""
 
 from __future__ import annotations
-
-from functools import cache
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from tsfraud_assets.defs.automation.freshness import with_freshness
 from tsfraud_assets.defs.automation.schedules import automation_schedules, fraud_model_job
 from tsfraud_assets.defs.automation.sensors import (
-    daily_timesheet_job,
+    build_daily_timesheet_job,
+    build_timesheet_batch_sensor,
     reference_tables_job,
-    timesheet_batch_sensor,
 )
-from tsfraud_assets.defs.dbt.assets import (
-    dbt_feature_models,
-    dbt_reference_models,
-    dbt_report_models,
-)
-from tsfraud_assets.defs.evaluation.assets import model_evaluation
+from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
+from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
 from tsfraud_assets.defs.model.assets import fraud_model
-from tsfraud_assets.defs.processed.assets import processed_timesheet_entries
-from tsfraud_assets.defs.raw.assets import raw_daily_tables, raw_reference_tables
-from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
-from tsfraud_assets.defs.reports.assets import investigator_report
+from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.defs.processed.assets import build_processed_timesheet_entries
+from tsfraud_assets.defs.raw.assets import build_raw_daily_tables, raw_reference_tables
+from tsfraud_assets.defs.raw.checks import build_raw_entries_reconcile
+from tsfraud_assets.defs.reports.assets import build_investigator_report
 from tsfraud_assets.defs.resources import resources_for
-from tsfraud_assets.defs.suspects.assets import timesheet_scores
+from tsfraud_assets.defs.suspects.assets import build_timesheet_scores
 from tsfraud_assets.settings import Settings, load_settings
 
-if TYPE_CHECKING:
-    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
-ASSETS = [
-    raw_reference_tables,
-    raw_daily_tables,
-    processed_timesheet_entries,
-    dbt_reference_models,
-    dbt_feature_models,
-    fraud_model,
-    timesheet_scores,
-    dbt_report_models,
-    investigator_report,
-    model_evaluation,
-]
-CHECKS = [raw_entries_reconcile]
-
-
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+def build_definitions(settings: Settings) -> dg.Definitions:
     """The deployment's Definitions; tests pass their own settings (a temporary lake, say)."""
+    partitions = daily_partitions(settings.partition_start)
+    daily_job = build_daily_timesheet_job(partitions)
     defs = dg.Definitions(
-        assets=ASSETS,
-        asset_checks=CHECKS,
-        jobs=[daily_timesheet_job, reference_tables_job, fraud_model_job],
-        schedules=automation_schedules(),
-        sensors=[timesheet_batch_sensor],
-        resources=resources_for(settings or load_settings()),
+        assets=[
+            raw_reference_tables,
+            build_raw_daily_tables(partitions),
+            build_processed_timesheet_entries(partitions),
+            dbt_reference_models,
+            *build_windowed_dbt_assets(partitions),
+            fraud_model,
+            build_timesheet_scores(partitions, settings.alert_budget),
+            build_investigator_report(partitions),
+            build_model_evaluation(settings.ground_truth_location),
+        ],
+        asset_checks=[build_raw_entries_reconcile(partitions)],
+        jobs=[daily_job, reference_tables_job, fraud_model_job],
+        schedules=automation_schedules(settings.timezone, daily_job, partitions),
+        sensors=[build_timesheet_batch_sensor(daily_job, partitions)],
+        resources=resources_for(settings),
     )
     # Freshness policies, the partition freshness checks and their sensor, over the whole graph.
-    return with_freshness(defs)
+    return with_freshness(defs, settings.timezone)
 
 
-defs = build_definitions()
-
-
-@cache
-def asset_graph() -> AssetGraph:
-    """The whole asset graph. Code running inside a run needs this one: the run's own job
-    knows only the assets it selected and their direct parents."""
-    return defs.resolve_asset_graph()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev -w workspace.yaml` and the daemon load: the environment's settings."""
+    return build_definitions(load_settings())

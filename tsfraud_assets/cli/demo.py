@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 
 import pandas as pd
@@ -57,12 +56,12 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     print(f"2/3 running every layer for {start} .. {end} through Dagster")
     ensure_dagster_home(settings)
     from tsfraud_assets.cli.run import EVALUATION_STEP
-    from tsfraud_assets.definitions import defs
+    from tsfraud_assets.definitions import build_definitions
     from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 
     t0 = time.monotonic()
-    os.environ.setdefault("TSFRAUD_GROUND_TRUTH", str(settings.default_ground_truth))
+    defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
         run_range(defs, start, end, instance, log_level="WARNING")
         print(f"    done in {time.monotonic() - t0:.0f} s")

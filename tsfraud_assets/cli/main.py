@@ -24,8 +24,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     ensure_dagster_home(settings)
-    from tsfraud_assets.definitions import defs
+    from tsfraud_assets.definitions import build_definitions
 
+    defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
         results = run_range(defs, args.start, args.end, instance)
     for result in results:

@@ -37,7 +37,7 @@ OUT_FORMATS = (".csv", ".parquet")
 def warehouse_for(settings: Settings) -> Warehouse:
     """The warehouse the deployment's assets read, so the CLI answers from the same data."""
     if settings.deployment == "aws":
-        return athena_warehouse_from_env()
+        return athena_warehouse_from_env(settings.athena_env)
     return DuckDBWarehouse(path=settings.duckdb_path)
 
 
@@ -133,7 +133,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 def _register_athena() -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    athena = athena_warehouse_from_env()
+    athena = athena_warehouse_from_env(load_settings().athena_env)
     try:
         done = register_named_queries(
             athena.athena_client,

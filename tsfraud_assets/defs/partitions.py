@@ -6,11 +6,11 @@ import datetime as dt
 
 import dagster as dg
 
-from tsfraud_assets.settings import load_settings
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=load_settings().partition_start, timezone="UTC"
-)
+def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
+    """UTC days from `start` (the settings' `partition_start`: the first day the source holds)."""
+    return dg.DailyPartitionsDefinition(start_date=start, timezone="UTC")
+
 
 # Spark and dbt pay a fixed start-up cost (a JVM, a dbt parse) per run: a backfill of any
 # range runs as one run that handles the whole range.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
@@ -23,28 +22,23 @@ def _source(settings: Settings) -> SourceDatabase:
     return SourceDatabase(url=url)
 
 
-def export_for_dbt(settings: Settings) -> None:
-    """dbt runs as a subprocess and reads the lake and warehouse locations from its profile's
-    env_var() calls: hand it the same resolved values the Python resources use."""
-    os.environ.setdefault("TSFRAUD_LAKE", settings.lake_root)
-    os.environ.setdefault("TSFRAUD_DUCKDB_PATH", settings.duckdb_path)
-
-
 def resources_for(settings: Settings) -> dict[str, Any]:
     """The resource set of the settings' deployment: same keys, same asset code.
 
     local: SQLite (or any URL) source, a lake folder, local PySpark, dbt-duckdb, DuckDB reads.
     aws:   PostgreSQL (or any URL) source, an S3 lake, EMR through Dagster Pipes, dbt-athena,
-           Athena reads. The cloud resources read their own TSFRAUD_EMR_* / TSFRAUD_ATHENA_*
-           variables (docs/emr.md, docs/bi-access.md) and name every missing one.
+           Athena reads. The cloud resources take their TSFRAUD_EMR_* / TSFRAUD_ATHENA_*
+           variables from the settings (docs/emr.md, docs/bi-access.md) and name every missing
+           one.
+    dbt runs as a subprocess that reads the lake and warehouse locations from its profile's
+    `env_var()` calls: its resource hands them over per invocation (`Settings.dbt_env`).
     """
-    export_for_dbt(settings)
     if settings.deployment == "local":
         return {
             "source": _source(settings),
             "lake": Lake(root=settings.lake_root),
             "spark": LocalSparkProcessing(),
-            "dbt": dbt_cli(dbt_project("local")),
+            "dbt": dbt_cli(dbt_project("local"), settings.dbt_env()),
             "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
         }
     if not settings.lake_root.startswith("s3://"):
@@ -54,7 +48,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
     return {
         "source": _source(settings),
         "lake": Lake(root=settings.lake_root),
-        "spark": aws_spark_processing_from_env(),
-        "dbt": dbt_cli(dbt_project("aws")),
-        "warehouse": athena_warehouse_from_env(),
+        "spark": aws_spark_processing_from_env(settings.emr_env),
+        "dbt": dbt_cli(dbt_project("aws"), settings.dbt_env()),
+        "warehouse": athena_warehouse_from_env(settings.athena_env),
     }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from pydantic import Field
 
 from tsfraud_assets.settings import DBT_PROJECT_DIR, Deployment
 
@@ -52,5 +56,43 @@ def manifest_is_stale(manifest: Path, project_dir: Path) -> bool:
     return False
 
 
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, target=project.target)
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in the process environment for the duration of the block, then the previous
+    state back: the dbt subprocess copies the environment when it starts."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+class TsfraudDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, plus the variables the profile and sources read with `env_var()`
+    (the lake root, the DuckDB file, the partition start), handed to each dbt process it starts.
+
+    dagster-dbt builds the subprocess environment from `os.environ` and takes no `env` of its
+    own; setting the variables around the start alone keeps the settings passed to
+    `build_definitions` the only source of truth, with nothing left behind in the process.
+    """
+
+    subprocess_env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment for every dbt invocation."
+    )
+
+    def cli(self, args: Any, **kwargs: Any) -> DbtCliInvocation:  # type: ignore[override]
+        with _environment(self.subprocess_env):
+            return super().cli(args, **kwargs)
+
+
+def dbt_cli(project: DbtProject, env: Mapping[str, str] | None = None) -> TsfraudDbtCliResource:
+    return TsfraudDbtCliResource(
+        project_dir=project,  # type: ignore[arg-type]  # its __init__ takes a DbtProject
+        target=project.target,
+        subprocess_env=dict(env or {}),
+    )

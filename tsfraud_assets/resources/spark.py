@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -677,13 +676,13 @@ class EmrPipesSparkProcessing(SparkProcessing):
 ENV_PREFIX = "TSFRAUD_EMR_"
 
 
-def aws_spark_processing_from_env(env: Mapping[str, str] | None = None) -> EmrPipesSparkProcessing:
-    """The EMR resource of the aws deployment, from `TSFRAUD_EMR_*` variables (docs/emr.md).
+def aws_spark_processing_from_env(env: Mapping[str, str]) -> EmrPipesSparkProcessing:
+    """The EMR resource of the aws deployment, from the `TSFRAUD_EMR_*` variables that
+    `load_settings` read (`Settings.emr_env`; docs/emr.md).
 
     Unset optional variables keep the class defaults; all missing required ones are named in
     one error, so a deployment is fixed in one round.
     """
-    env = os.environ if env is None else env
 
     def get(name: str) -> str | None:
         value = env.get(ENV_PREFIX + name, "").strip()

@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -715,10 +714,9 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def athena_warehouse_from_env(env: Mapping[str, str] | None = None) -> AthenaWarehouse:
+def athena_warehouse_from_env(env: Mapping[str, str]) -> AthenaWarehouse:
     """The production warehouse from the same variables the dbt `athena` target reads, so
-    the Python readers and dbt agree on the workgroup and schema."""
-    env = os.environ if env is None else env
+    the Python readers and dbt agree on the workgroup and schema (`Settings.athena_env`)."""
     output = env.get("TSFRAUD_ATHENA_OUTPUT") or None
     if output is not None and not output.startswith("s3://"):
         raise ValueError(f"TSFRAUD_ATHENA_OUTPUT must be an s3:// prefix, got {output!r}")

@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import warnings
-import zoneinfo
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-TIMEZONE_ENV = "TSFRAUD_TIMEZONE"
-DEFAULT_TIMEZONE = "Europe/London"
 WORK_DAY_DEADLINE_CRON = "0 7 * * 2-6"
 """07:00 Tuesday to Saturday: the list of the work day (Monday to Friday) before each tick."""
 SUSPECT_LIST_KEYS = (
@@ -44,16 +40,6 @@ MODEL_KEY = dg.AssetKey("fraud_model")
 MODEL_WARN_AFTER = dt.timedelta(days=7)
 MODEL_FAIL_AFTER = dt.timedelta(days=8)
 FRESHNESS_SENSOR_NAME = "suspect_list_freshness_sensor"
-
-
-def freshness_timezone(env: dict[str, str] | None = None) -> str:
-    """The investigators' time zone; an unknown name fails at load time, not at 07:00."""
-    name = (os.environ if env is None else env).get(TIMEZONE_ENV, DEFAULT_TIMEZONE)
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{TIMEZONE_ENV}={name!r} is not an IANA time zone") from exc
-    return name
 
 
 def suspect_list_policy(timezone: str) -> dg.FreshnessPolicy:
@@ -97,10 +83,10 @@ def partition_freshness_checks(
         )
 
 
-def with_freshness(defs: dg.Definitions, timezone: str | None = None) -> dg.Definitions:
+def with_freshness(defs: dg.Definitions, timezone: str) -> dg.Definitions:
     """`defs` with the policies on the suspect list and the model, plus the partition checks
-    and the sensor that runs them after each deadline."""
-    tz = timezone or freshness_timezone()
+    and the sensor that runs them after each deadline, in the investigators' `timezone`."""
+    tz = timezone
     checks = partition_freshness_checks(tz)
     with _superseded_on_purpose():
         sensor = dg.build_sensor_for_freshness_checks(

@@ -31,10 +31,7 @@ import datetime as dt
 import zoneinfo
 
 import dagster as dg
-
-from tsfraud_assets.defs.automation.freshness import freshness_timezone
-from tsfraud_assets.defs.automation.sensors import daily_timesheet_job
-from tsfraud_assets.defs.partitions import daily_partitions
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 RETRAIN_SCHEDULE_NAME = "weekly_model_retraining"
 RETRAIN_CRON = "0 5 * * 1"
@@ -92,10 +89,14 @@ def daily_close_request(
     )
 
 
-def daily_close_schedule(timezone: str) -> dg.ScheduleDefinition:
+def daily_close_schedule(
+    timezone: str,
+    daily_job: UnresolvedAssetJobDefinition,
+    partitions: dg.TimeWindowPartitionsDefinition,
+) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=DAILY_CLOSE_SCHEDULE_NAME,
-        job=daily_timesheet_job,
+        job=daily_job,
         cron_schedule=DAILY_CLOSE_CRON,
         execution_timezone=timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -104,12 +105,15 @@ def daily_close_schedule(timezone: str) -> dg.ScheduleDefinition:
     )
     def _daily_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         scheduled = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-        return daily_close_request(scheduled, timezone, daily_partitions)
+        return daily_close_request(scheduled, timezone, partitions)
 
     return _daily_close
 
 
-def automation_schedules(timezone: str | None = None) -> list[dg.ScheduleDefinition]:
-    """Both schedules in the investigators' time zone (`TSFRAUD_TIMEZONE` unless given)."""
-    tz = timezone or freshness_timezone()
-    return [retraining_schedule(tz), daily_close_schedule(tz)]
+def automation_schedules(
+    timezone: str,
+    daily_job: UnresolvedAssetJobDefinition,
+    partitions: dg.TimeWindowPartitionsDefinition,
+) -> list[dg.ScheduleDefinition]:
+    """Both schedules in the investigators' time zone (the settings' `TSFRAUD_TIMEZONE`)."""
+    return [retraining_schedule(timezone), daily_close_schedule(timezone, daily_job, partitions)]

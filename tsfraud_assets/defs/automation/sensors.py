@@ -12,24 +12,32 @@ import json
 from collections.abc import Iterator
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from tsfraud_assets.defs.dbt.assets import REFERENCE_MODELS
-from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
 from tsfraud_assets.resources.source_db import SourceDatabase
 
-# Everything that is partitioned by work date, from ingest to the reports; the model retrains
-# on its own cadence, not per batch.
-daily_timesheet_job = dg.define_asset_job(
-    "daily_timesheet_job",
-    selection=dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
-    .downstream()
-    .required_multi_asset_neighbors()
-    - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
-    partitions_def=daily_partitions,
-    tags={"tsfraud/pipeline": "daily"},  # the production queue runs one daily range at a time
-    description="Ingest → Spark → features → scores → reports for a range of work dates.",
-)
+DAILY_JOB_NAME = "daily_timesheet_job"
+
+
+def build_daily_timesheet_job(
+    partitions: dg.PartitionsDefinition,
+) -> UnresolvedAssetJobDefinition:
+    """Everything that is partitioned by work date, from ingest to the reports; the model
+    retrains on its own cadence, not per batch."""
+    return dg.define_asset_job(
+        DAILY_JOB_NAME,
+        selection=dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
+        .downstream()
+        .required_multi_asset_neighbors()
+        - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
+        partitions_def=partitions,
+        tags={"tsfraud/pipeline": "daily"},  # the production queue runs one daily range at a time
+        description="Ingest → Spark → features → scores → reports for a range of work dates.",
+    )
+
+
 reference_tables_job = dg.define_asset_job(
     "reference_tables_job",
     selection=dg.AssetSelection.assets(*REFERENCE_KEYS)
@@ -56,35 +64,45 @@ def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
     }
 
 
-@dg.sensor(
-    name="timesheet_batch_sensor",
-    jobs=[daily_timesheet_job, reference_tables_job],
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests runs for exactly the work dates whose timesheet rows changed.",
-)
-def timesheet_batch_sensor(
-    context: dg.SensorEvaluationContext, source: SourceDatabase
-) -> Iterator[dg.RunRequest | dg.SkipReason]:
-    cursor = json.loads(context.cursor) if context.cursor else {}
-    since = dt.datetime.fromisoformat(cursor["high_water_mark"]) if cursor else None
-    mark, days, tables = source.changes_since(since)
-    requests = batch_run_requests(days, tables, mark)
-    if not requests:
-        yield dg.SkipReason(f"no timesheet changes since {since}")
-    yield from requests
-    if mark is not None:
-        context.update_cursor(json.dumps({"high_water_mark": mark.isoformat()}))
+def build_timesheet_batch_sensor(
+    daily_job: UnresolvedAssetJobDefinition, partitions: dg.TimeWindowPartitionsDefinition
+) -> dg.SensorDefinition:
+    """The batch sensor over `partitions`, requesting `daily_job` and the reference refresh."""
+
+    @dg.sensor(
+        name="timesheet_batch_sensor",
+        jobs=[daily_job, reference_tables_job],
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests runs for exactly the work dates whose timesheet rows changed.",
+    )
+    def timesheet_batch_sensor(
+        context: dg.SensorEvaluationContext, source: SourceDatabase
+    ) -> Iterator[dg.RunRequest | dg.SkipReason]:
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        since = dt.datetime.fromisoformat(cursor["high_water_mark"]) if cursor else None
+        mark, days, tables = source.changes_since(since)
+        requests = batch_run_requests(days, tables, mark, partitions)
+        if not requests:
+            yield dg.SkipReason(f"no timesheet changes since {since}")
+        yield from requests
+        if mark is not None:
+            context.update_cursor(json.dumps({"high_water_mark": mark.isoformat()}))
+
+    return timesheet_batch_sensor
 
 
 def batch_run_requests(
-    days: list[dt.date], tables: list[str], mark: dt.datetime | None
+    days: list[dt.date],
+    tables: list[str],
+    mark: dt.datetime | None,
+    partitions: dg.TimeWindowPartitionsDefinition,
 ) -> list[dg.RunRequest]:
     """Reference refresh first (if any table changed), then one run per range of dates.
 
     Dates outside the partitions (before the start, or today's incomplete day) wait."""
-    first = daily_partitions.start.date()
-    last_key = daily_partitions.get_last_partition_key()
+    first = partitions.start.date()
+    last_key = partitions.get_last_partition_key()
     last = dt.date.fromisoformat(last_key) if last_key else first - dt.timedelta(days=1)
     in_range = [d for d in days if first <= d <= last]
     requests: list[dg.RunRequest] = []
@@ -99,7 +117,7 @@ def batch_run_requests(
     for start, end in contiguous_ranges(in_range):
         requests.append(
             dg.RunRequest(
-                job_name=daily_timesheet_job.name,
+                job_name=DAILY_JOB_NAME,
                 run_key=f"entries-{start}-{end}-{mark}",
                 tags=range_tags(start, end),
             )

@@ -12,11 +12,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from tsfraud_assets.defs.dbt.invocation import dbt_vars, stream_with_adapter_responses
-from tsfraud_assets.defs.partitions import daily_partitions, partition_days, single_run
+from tsfraud_assets.defs.partitions import partition_days, single_run
 from tsfraud_assets.resources.dbt import dbt_project
-from tsfraud_assets.settings import load_settings
 
-DBT_PROJECT = dbt_project(load_settings().deployment)
+# The asset graph comes from the manifest, which is the same for both targets (the models and
+# sources do not change with the engine); the deployment's target is the dbt resource's.
+DBT_PROJECT = dbt_project("local")
 REFERENCE_MODELS = "stg_employees stg_investigation_cases investigation_labels"
 
 
@@ -64,29 +65,35 @@ def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     yield from stream_with_adapter_responses(dbt.cli(["build"], context=context))
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    select="tag:features",
-    exclude=REFERENCE_MODELS,
-    name="dbt_feature_models",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    dagster_dbt_translator=TRANSLATOR,
-)
-def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from build_window(context, dbt)
+def build_windowed_dbt_assets(
+    partitions: dg.PartitionsDefinition,
+) -> list[dg.AssetsDefinition]:
+    """The two daily dbt selections over `partitions`: features before scoring, reports after."""
 
+    @dbt_assets(
+        manifest=DBT_PROJECT.manifest_path,
+        project=DBT_PROJECT,
+        select="tag:features",
+        exclude=REFERENCE_MODELS,
+        name="dbt_feature_models",
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        dagster_dbt_translator=TRANSLATOR,
+    )
+    def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from build_window(context, dbt)
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    select="tag:reports",
-    exclude=REFERENCE_MODELS,
-    name="dbt_report_models",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    dagster_dbt_translator=TRANSLATOR,
-)
-def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from build_window(context, dbt)
+    @dbt_assets(
+        manifest=DBT_PROJECT.manifest_path,
+        project=DBT_PROJECT,
+        select="tag:reports",
+        exclude=REFERENCE_MODELS,
+        name="dbt_report_models",
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        dagster_dbt_translator=TRANSLATOR,
+    )
+    def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from build_window(context, dbt)
+
+    return [dbt_feature_models, dbt_report_models]

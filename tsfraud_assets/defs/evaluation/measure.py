@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +39,8 @@ from tsfraud_assets.lib.modeling.evaluate import (
 from tsfraud_assets.lib.modeling.features import to_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
-from tsfraud_assets.settings import load_settings
+from tsfraud_assets.settings import GROUND_TRUTH_ENV
 
-GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
 BUDGETS: tuple[float, ...] = (0.005, 0.01)
 """Alert budgets reported: half and all of the production default (1% of employee-days)."""
 HEADLINE_BUDGET = 0.01
@@ -73,15 +71,6 @@ class GroundTruthMissing(EvaluationError):
 # --------------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------------
-
-
-def ground_truth_location(env: Mapping[str, str] | None = None) -> str:
-    """`TSFRAUD_GROUND_TRUTH`, else the simulator's default next to the local source DB."""
-    env = os.environ if env is None else env
-    explicit = env.get(GROUND_TRUTH_ENV)
-    if explicit:
-        return explicit
-    return str(load_settings(dict(env)).default_ground_truth)
 
 
 def load_ground_truth(location: str) -> pd.DataFrame:
@@ -464,7 +453,6 @@ __all__ = [
     "check_targets",
     "evaluate_promoted_model",
     "evaluate_with_baselines",
-    "ground_truth_location",
     "json_safe",
     "load_ground_truth",
     "metrics_table",

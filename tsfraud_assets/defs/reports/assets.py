@@ -6,11 +6,13 @@ so a late correction that re-scores a day also re-renders its report.
 """
 
 import datetime as dt
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.metadata import RawMetadataValue
+from dagster_shared.check import CheckError
 
-from tsfraud_assets.defs.partitions import daily_partitions, partition_days, single_run
+from tsfraud_assets.defs.partitions import partition_days, single_run
 from tsfraud_assets.defs.reports import (
     load_report_inputs,
     render_report,
@@ -35,6 +37,20 @@ def report_path(day: dt.date) -> str:
     return f"{REPORT_DIR}/work_date={day.isoformat()}/{REPORT_FILE}"
 
 
+def whole_asset_graph(context: dg.AssetExecutionContext) -> Any:
+    """The graph of every asset, not only this run's selection.
+
+    A run launched from the code location (the daemon, the UI) has its repository, whose graph
+    is whole; the run's own job would know only the assets it selected and their parents. An
+    in-process run (`tsfraud run`, tests) has no repository, and its implicit job holds every
+    asset the caller passed in.
+    """
+    try:
+        return context.repository_def.asset_graph
+    except CheckError:
+        return context.job_def.asset_layer.asset_graph
+
+
 def _locations(lake: Lake, uri: str, name: str) -> dict[str, RawMetadataValue]:
     """The file's path, and for a local lake also a file:// link the UI shows as clickable."""
     out: dict[str, RawMetadataValue] = {name: dg.MetadataValue.path(uri)}
@@ -43,83 +59,90 @@ def _locations(lake: Lake, uri: str, name: str) -> dict[str, RawMetadataValue]:
     return out
 
 
-@dg.asset(
-    key="investigator_report",
-    deps=[
-        "suspect_timesheets",
-        "daily_suspect_summary",
-        "weekly_suspect_trend",
-        "daily_signal_summary",
-        "timesheet_scores",
-        "fraud_model",
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    group_name="reports",
-    kinds={"html", "plotly"},
-    description="Per work date, a self-contained HTML page for investigators: the suspect list "
-    "with reasons, 8-week trends by office/practice/country, the day's score distribution, "
-    "the scoring model, the rule signals and the cost of the day's run. Also `latest.html`: "
-    "the newest work date.",
-)
-def investigator_report(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake
-) -> dg.MaterializeResult:
-    days = partition_days(context)
-    inputs = load_report_inputs(warehouse, days[0], days[-1])
-    # What every daily asset recorded for each day, plus the queries this run just made. The
-    # whole graph: this run's own job knows only the assets it selected.
-    from tsfraud_assets.definitions import asset_graph  # it imports this module
+def build_investigator_report(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The daily HTML report over `partitions`."""
 
-    engines = daily_asset_engines(
-        asset_graph(), warehouse.engine, warehouse.billed, exclude=[context.asset_key]
+    @dg.asset(
+        key="investigator_report",
+        deps=[
+            "suspect_timesheets",
+            "daily_suspect_summary",
+            "weekly_suspect_trend",
+            "daily_signal_summary",
+            "timesheet_scores",
+            "fraud_model",
+        ],
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        group_name="reports",
+        kinds={"html", "plotly"},
+        description="Per work date, a self-contained HTML page for investigators: the suspect list "
+        "with reasons, 8-week trends by office/practice/country, the day's score distribution, "
+        "the scoring model, the rule signals and the cost of the day's run. Also `latest.html`: "
+        "the newest work date.",
     )
-    own = asset_cost(
-        context.asset_key.to_user_string(),
-        warehouse.stats_metadata(),
-        engine=warehouse.engine,
-        billed=warehouse.billed,
-        run_days=len(days),
-    )
-    generated_at = dt.datetime.now(dt.UTC)
-    per_day: list[str] = []
-    last = None
-    costs = collect_run_costs(context.instance, days, engines, billed=warehouse.billed, own=own)
-    for day in days:
-        data = report_data_for(inputs, day, lake, cost=costs[day])
-        page = render_report(data, generated_at=generated_at).encode()
-        uri = lake.write_bytes(report_path(day), page)
-        hours = float(data.suspects["total_hours"].fillna(0).sum())
-        per_day.append(f"| {day} | {len(data.scores)} | {len(data.suspects)} | {hours:.1f} |")
-        last = (day, data, uri, page)
-    assert last is not None  # a partitioned run covers at least one day
-    day, data, uri, page = last
-    # Re-rendering an old range (a backfill, a late correction) must not replace the newest
-    # day's page with an older one.
-    newest = max(lake.list_partitions(REPORT_DIR), default=day)
-    metadata: dict[str, RawMetadataValue] = {
-        "work_date": day.isoformat(),
-        "employee_days": len(data.scores),
-        "suspects": len(data.suspects),
-        "suspect_hours": float(data.suspects["total_hours"].fillna(0).sum()),
-        "model_version": data.models[0].version if data.models else "none",
-        "top_suspects": dg.MetadataValue.md(top_suspects_markdown(data.suspects)),
-        # One run stamps every partition of its range with the same metadata: for a range,
-        # point at the folder and list the days, rather than at the last day's file.
-        **_locations(lake, uri if len(days) == 1 else lake.uri(REPORT_DIR), "path"),
-        "report_bytes": len(page),
-        "days": len(days),
-    }
-    if data.cost is not None:
-        metadata["day_run_cost_usd"] = dg.MetadataValue.float(round(data.cost.total_usd, 6))
-        metadata["day_run_cost"] = dg.MetadataValue.md(cost_markdown(data.cost))
-    if day >= newest:
-        metadata.update(_locations(lake, lake.write_bytes(LATEST, page), "latest"))
-    if len(days) > 1:
-        metadata["per_day"] = dg.MetadataValue.md(
-            "| work date | scored | suspects | suspect hours |\n|---|---:|---:|---:|\n"
-            + "\n".join(per_day)
+    def investigator_report(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake
+    ) -> dg.MaterializeResult:
+        days = partition_days(context)
+        inputs = load_report_inputs(warehouse, days[0], days[-1])
+        # What every daily asset recorded for each day, plus the queries this run just made.
+        engines = daily_asset_engines(
+            whole_asset_graph(context),
+            warehouse.engine,
+            warehouse.billed,
+            exclude=[context.asset_key],
         )
-    context.log.info(f"rendered {len(days)} report(s) {days[0]} .. {days[-1]} under {REPORT_DIR}")
-    metadata.update(warehouse.stats_metadata())  # Athena: query ids, bytes scanned, cost
-    return dg.MaterializeResult(metadata=metadata)
+        own = asset_cost(
+            context.asset_key.to_user_string(),
+            warehouse.stats_metadata(),
+            engine=warehouse.engine,
+            billed=warehouse.billed,
+            run_days=len(days),
+        )
+        generated_at = dt.datetime.now(dt.UTC)
+        per_day: list[str] = []
+        last = None
+        costs = collect_run_costs(context.instance, days, engines, billed=warehouse.billed, own=own)
+        for day in days:
+            data = report_data_for(inputs, day, lake, cost=costs[day])
+            page = render_report(data, generated_at=generated_at).encode()
+            uri = lake.write_bytes(report_path(day), page)
+            hours = float(data.suspects["total_hours"].fillna(0).sum())
+            per_day.append(f"| {day} | {len(data.scores)} | {len(data.suspects)} | {hours:.1f} |")
+            last = (day, data, uri, page)
+        assert last is not None  # a partitioned run covers at least one day
+        day, data, uri, page = last
+        # Re-rendering an old range (a backfill, a late correction) must not replace the newest
+        # day's page with an older one.
+        newest = max(lake.list_partitions(REPORT_DIR), default=day)
+        metadata: dict[str, RawMetadataValue] = {
+            "work_date": day.isoformat(),
+            "employee_days": len(data.scores),
+            "suspects": len(data.suspects),
+            "suspect_hours": float(data.suspects["total_hours"].fillna(0).sum()),
+            "model_version": data.models[0].version if data.models else "none",
+            "top_suspects": dg.MetadataValue.md(top_suspects_markdown(data.suspects)),
+            # One run stamps every partition of its range with the same metadata: for a range,
+            # point at the folder and list the days, rather than at the last day's file.
+            **_locations(lake, uri if len(days) == 1 else lake.uri(REPORT_DIR), "path"),
+            "report_bytes": len(page),
+            "days": len(days),
+        }
+        if data.cost is not None:
+            metadata["day_run_cost_usd"] = dg.MetadataValue.float(round(data.cost.total_usd, 6))
+            metadata["day_run_cost"] = dg.MetadataValue.md(cost_markdown(data.cost))
+        if day >= newest:
+            metadata.update(_locations(lake, lake.write_bytes(LATEST, page), "latest"))
+        if len(days) > 1:
+            metadata["per_day"] = dg.MetadataValue.md(
+                "| work date | scored | suspects | suspect hours |\n|---|---:|---:|---:|\n"
+                + "\n".join(per_day)
+            )
+        context.log.info(
+            f"rendered {len(days)} report(s) {days[0]} .. {days[-1]} under {REPORT_DIR}"
+        )
+        metadata.update(warehouse.stats_metadata())  # Athena: query ids, bytes scanned, cost
+        return dg.MaterializeResult(metadata=metadata)
+
+    return investigator_report
