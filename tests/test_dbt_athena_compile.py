@@ -20,7 +20,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tsfraud_assets.defs.dbt.invocation import DBT_PROJECT_DIR, dbt_vars
+from tsfraud_assets.defs.dbt.invocation import dbt_vars
+from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 MIN_DATE, MAX_DATE = date(2024, 3, 4), date(2024, 3, 10)
 STAGING_BUCKET = "tsfraud-test-athena-results"

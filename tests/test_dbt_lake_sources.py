@@ -23,7 +23,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tsfraud_assets.defs.dbt.invocation import DBT_PROJECT_DIR
+from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 BIN = Path(sys.executable).parent
 SCHEMA = "tsfraud_lake_sources"

@@ -25,17 +25,17 @@ from typing import Any
 import duckdb
 import pytest
 
-from tsfraud_assets.defs.dbt.invocation import (
-    DBT_PROJECT_DIR,
+from tests.lake_fixtures import (
     PROCESSED_TIMESHEET_ENTRY_SCHEMA,
     RAW_EMPLOYEE_SCHEMA,
     RAW_INVESTIGATION_CASE_SCHEMA,
     TIMESHEET_SCORE_SCHEMA,
-    dbt_vars,
     remove_partition,
     write_partitioned,
     write_snapshot,
 )
+from tsfraud_assets.defs.dbt.invocation import dbt_vars
+from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 T = date(2024, 2, 14)  # a Wednesday: the day most scenarios play out on
 MANAGER = 900  # approves everybody's time unless a scenario says otherwise

@@ -219,14 +219,3 @@ def holidays(country: str, year: int) -> tuple[tuple[dt.date, str], ...]:
     for day, name in _RULES[country](year):
         by_day[day] = f"{by_day[day]} / {name}" if day in by_day else name
     return tuple(sorted(by_day.items()))
-
-
-def holiday_rows(
-    countries: tuple[str, ...], first_year: int, last_year: int
-) -> list[tuple[str, dt.date, str]]:
-    return [
-        (country, day, name)
-        for country in countries
-        for year in range(first_year, last_year + 1)
-        for day, name in holidays(country, year)
-    ]

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.settings import load_settings
 
@@ -82,7 +83,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     assert scores is not None, "no scores were written"
     truth = pd.read_parquet(settings.default_ground_truth)
     warehouse = DuckDBWarehouse(path=settings.duckdb_path)
-    model_meta = lake.read_json("models/fraud_model/current.json")
+    model_meta = lake.read_json(lake_layout.CURRENT_MODEL)
     train_end = _train_end(lake, model_meta["version"])
     frame = scores.to_pandas()
     frame["work_date"] = pd.to_datetime(frame["work_date"]).dt.date
@@ -110,7 +111,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
 
 
 def _train_end(lake: Lake, version: str) -> dt.date | None:
-    meta = lake.read_json(f"models/fraud_model/{version}/metadata.json")
+    meta = lake.read_json(lake_layout.model_metadata(version))
     window = meta.get("training_window") or {}
     end = window.get("end") if isinstance(window, dict) else None
     return dt.date.fromisoformat(end) if end else None

@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 from pydantic import Field
 
-PARTITION_COLUMN = "work_date"
+from tsfraud_assets.lib.lake_layout import PARTITION_COLUMN
+
 DATA_FILE = "data.parquet"
 # Row groups of ~128k rows keep files few and readable in parallel; zstd is the best
 # size/speed trade-off that Spark, DuckDB and Athena all read.

@@ -26,12 +26,13 @@ from dagster_aws.pipes import PipesEMRClient, PipesS3ContextInjector, PipesS3Mes
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
+from tsfraud_assets.lib.formatting import parse_s3_uri
+from tsfraud_assets.lib.lake_layout import RAW
 from tsfraud_assets.lib.processing.schemas import (
     PARTITION_COLUMN,
     RAW_DAILY_SCHEMAS,
     RAW_REFERENCE_SCHEMAS,
 )
-from tsfraud_assets.spark_jobs.lake_io import RAW
 from tsfraud_assets.spark_jobs.packaging import Artifact, build_package_zip, job_script
 from tsfraud_assets.spark_jobs.session import local_spark_conf
 
@@ -110,16 +111,6 @@ def capacity_for_input_bytes(
 
 
 # --- S3 ------------------------------------------------------------------------------------
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """(bucket, key or prefix without slashes at either end) of an `s3://` URI."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"expected an s3://bucket/prefix URI, got {uri!r}")
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri!r}")
-    return bucket, key.strip("/")
 
 
 def _key(*parts: str) -> str:

@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from pydantic import Field, PrivateAttr
 
+from tsfraud_assets.lib.formatting import parse_s3_uri
+
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
@@ -353,13 +355,6 @@ def _frame(
 def _row_values(row: Mapping[str, Any]) -> list[str | None]:
     # A NULL comes back as a Datum without VarCharValue; an empty string has one.
     return [datum.get("VarCharValue") for datum in row["Data"]]
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri}")
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
 
 
 def _csv_rows(data: bytes, width: int) -> list[list[str | None]]:
@@ -698,7 +693,7 @@ class AthenaWarehouse(Warehouse):
         token = page.get("NextToken")
         location = execution.get("ResultConfiguration", {}).get("OutputLocation")
         if token and self.large_results_from_s3 and has_header and location:
-            bucket, key = _split_s3(location)
+            bucket, key = parse_s3_uri(location)
             body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
             return _frame(column_info, _csv_rows(body, len(column_info)))
         while token:

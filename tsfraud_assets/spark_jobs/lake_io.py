@@ -18,16 +18,13 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from tsfraud_assets.lib.lake_layout import PARTITION_COLUMN, RAW
 from tsfraud_assets.lib.processing.schemas import (
-    PARTITION_COLUMN,
     RAW_DAILY_SCHEMAS,
     RAW_REFERENCE_SCHEMAS,
 )
 from tsfraud_assets.lib.processing.transforms import RawInputs
 
-RAW = "raw"
-PROCESSED = "processed"
-PROCESSED_ENTRIES = f"{PROCESSED}/timesheet_entries"
 # A day of a large firm is a few hundred thousand lines: one file per day, split only if huge.
 MAX_RECORDS_PER_FILE = 2_000_000
 

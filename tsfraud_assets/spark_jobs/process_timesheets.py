@@ -27,10 +27,9 @@ from typing import Any
 from pyspark import SparkContext, StorageLevel
 from pyspark.sql import SparkSession
 
-from tsfraud_assets.lib.processing.schemas import PARTITION_COLUMN
+from tsfraud_assets.lib.lake_layout import PARTITION_COLUMN, PROCESSED_ENTRIES
 from tsfraud_assets.lib.processing.transforms import build_processed_entries
 from tsfraud_assets.spark_jobs.lake_io import (
-    PROCESSED_ENTRIES,
     days_between,
     delete_path,
     lake_uri,

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
+from tsfraud_assets.lib import lake_layout
+from tsfraud_assets.lib.formatting import fmt3 as _fmt
+from tsfraud_assets.lib.formatting import json_safe
 from tsfraud_assets.lib.modeling.evaluate import (
     baseline_isolation_forest_scores,
     baseline_rules_scores,
@@ -105,7 +106,7 @@ def model_window(lake: Lake, version: str | None = None) -> ModelWindow:
             f"no promoted fraud model under {lake.uri(model_store.MODEL_DIR)}: "
             "materialize fraud_model and timesheet_scores first"
         )
-    meta_path = f"{model_store.MODEL_DIR}/{version}/metadata.json"
+    meta_path = lake_layout.model_metadata(version)
     if not lake.exists(meta_path):
         raise EvaluationError(f"model {version} has no metadata.json at {lake.uri(meta_path)}")
     meta = lake.read_json(meta_path)
@@ -351,10 +352,6 @@ def check_targets(
     return checks
 
 
-def _fmt(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:.3f}"
-
-
 def _budget_label(result: Evaluation, budget: float) -> str:
     if result.fraud_rate_budget is not None and budget_key(budget) == budget_key(
         result.fraud_rate_budget
@@ -420,22 +417,6 @@ def targets_table(checks: Sequence[TargetCheck]) -> str:
         ["target", "value", "required", "result"],
         [[c.name, _fmt(c.value), c.target, "PASS" if c.passed else "FAIL"] for c in checks],
     )
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN -> None and numpy scalars -> Python, so results fit JSON metadata."""
-    if isinstance(obj, Mapping):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, bool | np.bool_):
-        return bool(obj)
-    if isinstance(obj, numbers.Integral):
-        return int(obj)
-    if isinstance(obj, numbers.Real):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    return obj if obj is None or isinstance(obj, str) else str(obj)
 
 
 __all__ = [

@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.lib.modeling.train import TrainedModel
 from tsfraud_assets.resources.lake import Lake
 
-MODEL_DIR = "models/fraud_model"
-CURRENT = f"{MODEL_DIR}/current.json"
+MODEL_DIR = lake_layout.MODELS
+CURRENT = lake_layout.CURRENT_MODEL
 
 
 def save_model(lake: Lake, model: TrainedModel) -> str:
     lake.write_bytes(f"{MODEL_DIR}/{model.version}/model.joblib", model.to_bytes())
-    lake.write_json(f"{MODEL_DIR}/{model.version}/metadata.json", model.metadata)
+    lake.write_json(lake_layout.model_metadata(model.version), model.metadata)
     return lake.uri(MODEL_DIR, model.version)
 
 

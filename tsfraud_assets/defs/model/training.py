@@ -17,6 +17,7 @@ import pandas as pd
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.lib.formatting import json_safe
 from tsfraud_assets.lib.modeling.promote import holdout_metrics, should_promote
 from tsfraud_assets.lib.modeling.train import train_model
 from tsfraud_assets.resources.lake import Lake
@@ -51,24 +52,11 @@ class TrainingOutcome:
             "promotion_reason": self.reason,
             "train_end": self.window.train_end.isoformat(),
             "holdout_window": f"{self.window.holdout_start} .. {self.window.holdout_end}",
-            "candidate_metrics": dg.MetadataValue.json(_jsonable(self.candidate_metrics)),
+            "candidate_metrics": dg.MetadataValue.json(json_safe(self.candidate_metrics)),
             "current_version": self.current_version or "none",
-            "current_metrics": dg.MetadataValue.json(_jsonable(self.current_metrics or {})),
+            "current_metrics": dg.MetadataValue.json(json_safe(self.current_metrics or {})),
             "path": dg.MetadataValue.path(self.model_uri),
         }
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, float | int | str | bool) or obj is None:
-        return obj
-    try:
-        return float(obj)
-    except (TypeError, ValueError):
-        return str(obj)
 
 
 def training_window(

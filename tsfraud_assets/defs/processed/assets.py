@@ -4,10 +4,11 @@ import dagster as dg
 
 from tsfraud_assets.defs.partitions import partition_days, single_run
 from tsfraud_assets.defs.raw.assets import DAILY_KEYS
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.spark import SparkProcessing
 
-PROCESSED_DATASET = "processed/timesheet_entries"
+PROCESSED_DATASET = lake_layout.PROCESSED_ENTRIES
 
 
 def build_processed_timesheet_entries(

@@ -21,21 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tsfraud_assets.lib import contract
+from tsfraud_assets.lib.lake_layout import quarantine_dataset, raw_dataset
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import Snapshot, SourceDatabase
 
-RAW = "raw"
-QUARANTINE = "quarantine"
 MAX_DAILY_HOURS = Decimal(24)
 MAX_DAILY_MINUTES = 24 * 60
-
-
-def raw_dataset(table: str) -> str:
-    return f"{RAW}/{table}"
-
-
-def quarantine_dataset(table: str) -> str:
-    return f"{QUARANTINE}/{table}"
 
 
 @dataclass

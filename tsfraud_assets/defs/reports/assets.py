@@ -25,10 +25,11 @@ from tsfraud_assets.defs.reports.cost import (
     cost_markdown,
     daily_asset_engines,
 )
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 
-REPORT_DIR = "reports/investigator_report"
+REPORT_DIR = lake_layout.REPORTS
 REPORT_FILE = "report.html"
 LATEST = f"{REPORT_DIR}/latest.html"
 

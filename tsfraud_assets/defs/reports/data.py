@@ -20,6 +20,7 @@ import pandas as pd
 from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.defs.reports.cost import DayRunCost
 from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 
@@ -210,7 +211,7 @@ def load_models(lake: Lake, versions: list[str]) -> list[ModelInfo]:
     current = lake.read_json(model_store.CURRENT) if lake.exists(model_store.CURRENT) else None
     infos = []
     for version in versions:
-        path = f"{model_store.MODEL_DIR}/{version}/metadata.json"
+        path = lake_layout.model_metadata(version)
         metadata = lake.read_json(path) if lake.exists(path) else {}
         infos.append(ModelInfo(version=version, metadata=metadata, current=current))
     return infos

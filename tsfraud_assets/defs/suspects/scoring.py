@@ -18,11 +18,12 @@ import pandas as pd
 import pyarrow as pa
 
 from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.lib.modeling.score import score_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 
-SCORES_DATASET = "scores/timesheet_scores"
+SCORES_DATASET = lake_layout.SCORES
 SCORES_SCHEMA = pa.schema(
     [
         pa.field("employee_id", pa.int64()),

@@ -24,6 +24,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from tsfraud_assets.lib.formatting import fmt3 as _fmt
 from tsfraud_assets.lib.modeling.features import to_day
 from tsfraud_assets.lib.modeling.score import score_day
 
@@ -162,7 +163,3 @@ def should_promote(
             verdicts.append(f"{label} {_fmt(cand)} vs {_fmt(curr)} (worse)")
     head = "promoted" if ok else "not promoted"
     return ok, f"{head}: " + "; ".join(verdicts)
-
-
-def _fmt(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:.3f}"

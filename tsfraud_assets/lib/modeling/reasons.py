@@ -27,7 +27,7 @@ How signals are chosen (deterministic, no sampling at explain time):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -332,16 +332,3 @@ def explain(
         parts = [SIGNALS[j].text(cols, i) for j, v in zip(order[i], top[i], strict=True) if v > 0]
         out.append(SEPARATOR.join(parts) if parts else NO_SIGNAL_TEXT)
     return out
-
-
-def top_signals(
-    features: pd.DataFrame,
-    norms: Mapping[str, SignalNorm],
-    weights: Mapping[str, float],
-    *,
-    max_reasons: int = MAX_REASONS,
-) -> list[Sequence[str]]:
-    """Names of the chosen signals per row (same choice as `explain`), for tests and reports."""
-    strength = signal_strengths(features, norms, weights)
-    order = np.argsort(-strength, axis=1, kind="stable")[:, :max_reasons]
-    return [[SIGNALS[j].name for j in order[i] if strength[i, j] > 0] for i in range(len(features))]

@@ -33,7 +33,6 @@ import contextlib
 import hashlib
 import io
 import json
-import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -50,6 +49,7 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
+from tsfraud_assets.lib.formatting import json_safe as _json_safe
 from tsfraud_assets.lib.modeling.anomaly import ANOMALY_COLUMNS, AnomalyDetector
 from tsfraud_assets.lib.modeling.features import (
     CATEGORICAL_COLUMNS,
@@ -545,17 +545,3 @@ def _safe_metric(fn: Any, y_true: np.ndarray, score: np.ndarray) -> float | None
 
 def _utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC) if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float | np.floating):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, date | datetime):
-        return obj.isoformat()
-    return obj

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-PARTITION_COLUMN = "work_date"
+from tsfraud_assets.lib.lake_layout import PARTITION_COLUMN
 
 _BIGINT = T.LongType()
 _INT = T.IntegerType()

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from tsfraud_assets.lib.processing.schemas import PARTITION_COLUMN, PROCESSED_TIMESHEET_ENTRIES
+from tsfraud_assets.lib.lake_layout import PARTITION_COLUMN
+from tsfraud_assets.lib.processing.schemas import PROCESSED_TIMESHEET_ENTRIES
 
 D = PARTITION_COLUMN
 COUNTED_STATUSES = ("submitted", "approved")
