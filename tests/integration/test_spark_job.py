@@ -33,7 +33,7 @@ from tsfraud_assets.lib.processing.schemas import PROCESSED_COLUMNS, PROCESSED_T
 from tsfraud_assets.spark_jobs import process_timesheets
 from tsfraud_assets.spark_jobs.process_timesheets import PROCESSED_ASSET_KEY, main, run
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 JOB_SCRIPT = REPO / "tsfraud_assets" / "spark_jobs" / "process_timesheets.py"
 SPARK_SUBMIT = Path(sys.executable).with_name("spark-submit")
 

@@ -46,7 +46,7 @@ START = date(2024, 1, 1)
 TRAINED_AT = datetime(2024, 3, 1, 12, 0, 0)
 FRAUD_TYPES = ("padding", "leave_claim", "unassigned_billing", "duplicate_lines")
 LOOKALIKES = ("long_day", "late_but_honest", "client_site")
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "data-contracts.md"
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "data-contracts.md"
 
 
 @pytest.fixture(autouse=True, scope="module")

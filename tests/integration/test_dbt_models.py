@@ -41,7 +41,7 @@ T = date(2024, 2, 14)  # a Wednesday: the day most scenarios play out on
 MANAGER = 900  # approves everybody's time unless a scenario says otherwise
 OLD_DAY = T - timedelta(days=62)  # a Thursday, before the window run's staging view (T-35)
 
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "data-contracts.md"
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "data-contracts.md"
 
 
 def contract_feature_columns() -> list[str]:

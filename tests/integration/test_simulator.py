@@ -25,7 +25,7 @@ from tsfraud_simulator.cli import register
 from tsfraud_simulator.clock import day_start
 from tsfraud_simulator.firm import FirmParams, build_firm
 
-SCHEMA = Path(__file__).resolve().parents[1] / "tsfraud_assets" / "lib" / "source_schema.sql"
+SCHEMA = Path(__file__).resolve().parents[2] / "tsfraud_assets" / "lib" / "source_schema.sql"
 START = dt.date(2026, 3, 2)
 FRAUD_WORDS = (
     "fraud",

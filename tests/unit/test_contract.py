@@ -9,7 +9,7 @@ import pytest
 
 from tsfraud_assets.lib.contract import SCHEMA_SQL, parse_ddl, source_tables
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "source-system" / "schema.sql"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "source-system" / "schema.sql"
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared is not beside this checkout")

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.test_athena_warehouse import (
+from tests.unit.test_athena_warehouse import (
     FakeAthena,
     Row,
     Script,
@@ -29,7 +29,7 @@ from tests.test_athena_warehouse import (
     fake_warehouse,
     result_pages,
 )
-from tests.test_named_queries import D1, D2, D3, build_marts_db
+from tests.unit.test_named_queries import D1, D2, D3, build_marts_db
 from tsfraud_assets.queries.catalog import load_queries
 from tsfraud_assets.resources.warehouse import (
     DuckDBWarehouse,
