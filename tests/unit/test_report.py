@@ -18,7 +18,6 @@ import pytest
 
 from tsfraud_assets.defs.model.model_store import CURRENT, MODEL_DIR
 from tsfraud_assets.defs.partitions import daily_partitions
-from tsfraud_assets.defs.reports import render_report
 from tsfraud_assets.defs.reports.assets import (
     LATEST,
     REPORT_DIR,
@@ -37,6 +36,7 @@ from tsfraud_assets.defs.reports.data import (
     signal_table,
     suspect_threshold,
 )
+from tsfraud_assets.defs.reports.html import render_report
 from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse

@@ -13,18 +13,18 @@ from dagster._core.definitions.metadata import RawMetadataValue
 from dagster_shared.check import CheckError
 
 from tsfraud_assets.defs.partitions import partition_days, single_run
-from tsfraud_assets.defs.reports import (
-    load_report_inputs,
-    render_report,
-    report_data_for,
-    top_suspects_markdown,
-)
 from tsfraud_assets.defs.reports.cost import (
     asset_cost,
     collect_run_costs,
     cost_markdown,
     daily_asset_engines,
 )
+from tsfraud_assets.defs.reports.data import (
+    load_report_inputs,
+    report_data_for,
+    top_suspects_markdown,
+)
+from tsfraud_assets.defs.reports.html import render_report
 from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
