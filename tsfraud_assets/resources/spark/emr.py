@@ -1,39 +1,30 @@
-"""Spark processing of the raw lake into the processed layer.
-
-One job (`tsfraud_assets/spark_jobs/process_timesheets.py`) and two ways to run it:
-- `LocalSparkProcessing` (embedded default): dagster-pyspark's resource gives one local
-  SparkSession per run; the job runs in-process over the whole partition range.
-- `EmrPipesSparkProcessing` (production): the same file, with the same arguments
-  (`job_arguments`), submitted with `spark-submit --deploy-mode cluster` as an Amazon EMR step;
-  its metrics come back through Dagster Pipes. See docs/emr.md.
-"""
+"""The production side: the Spark job as an EMR step through Dagster Pipes, on a cluster per run
+or an existing one, with the EMR client fixes tsfraud needs (docs/emr.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import dagster as dg
-from botocore.exceptions import ClientError
 from dagster_aws.pipes import PipesEMRClient, PipesS3ContextInjector, PipesS3MessageReader
-from dagster_pyspark import PySparkResource
 from pydantic import Field
 
 from tsfraud_assets.lib.formatting import parse_s3_uri
-from tsfraud_assets.lib.lake_layout import RAW
-from tsfraud_assets.lib.processing.schemas import (
-    PARTITION_COLUMN,
-    RAW_DAILY_SCHEMAS,
-    RAW_REFERENCE_SCHEMAS,
+from tsfraud_assets.resources.spark.emr_code import (
+    GIB,
+    ShippedCode,
+    capacity_for_input_bytes,
+    raw_input_bytes,
+    s3_key,
+    ship_job_code,
 )
-from tsfraud_assets.spark_jobs.packaging import Artifact, build_package_zip, job_script
+from tsfraud_assets.resources.spark.processing import SparkProcessing, job_arguments
 from tsfraud_assets.spark_jobs.session import local_spark_conf
 
 if TYPE_CHECKING:
@@ -46,146 +37,6 @@ if TYPE_CHECKING:
         RunJobFlowOutputTypeDef,
         StepConfigTypeDef,
     )
-    from mypy_boto3_s3 import S3Client
-
-GIB = 1024**3
-
-
-def job_arguments(lake: str, start: dt.date, end: dt.date) -> list[str]:
-    """The job's command line after the script: the one place both runners build it, so a
-    range means the same thing in-process and on a cluster (`--end` is inclusive)."""
-    return ["--lake", lake, "--start", start.isoformat(), "--end", end.isoformat()]
-
-
-class SparkProcessing(dg.ConfigurableResource):
-    """What the processed-layer asset needs: run the job for a range of work dates."""
-
-    def process(
-        self, context: dg.AssetExecutionContext, lake_uri: str, start: dt.date, end: dt.date
-    ) -> dict[str, Any]:
-        raise NotImplementedError  # pragma: no cover - each deployment supplies a subclass
-
-
-class LocalSparkProcessing(SparkProcessing):
-    """Local-mode PySpark in the Dagster run process (the JVM starts once per run)."""
-
-    pyspark: PySparkResource = Field(
-        default_factory=lambda: PySparkResource(spark_config=local_spark_conf())
-    )
-
-    def process(
-        self, context: dg.AssetExecutionContext, lake_uri: str, start: dt.date, end: dt.date
-    ) -> dict[str, Any]:
-        from tsfraud_assets.spark_jobs.process_timesheets import parse_args, run
-
-        # Through the job's own argument parser, as spark-submit on EMR calls it.
-        args = parse_args(job_arguments(lake_uri, start, end))
-        return run(self.pyspark.spark_session, args.lake, args.start, args.end)
-
-
-# --- sizing --------------------------------------------------------------------------------
-
-
-def capacity_for_input_bytes(
-    nbytes: int, *, bytes_per_instance: int = GIB, ceiling: int = 20
-) -> tuple[int, int]:
-    """Managed-scaling limits (core + task instances) for a run that reads `nbytes` of raw
-    Parquet.
-
-    Maximum: one instance per `bytes_per_instance` of compressed input. zstd Parquet of
-    timesheet rows grows several times in memory, and 1 GiB per 4 vCPU / 16 GiB instance keeps
-    the joins, the window functions and the cached result in memory. Never below 2, so that a
-    run whose estimate is off can still grow; never above `ceiling`, the cost guard.
-    Minimum: a quarter of the need (at least 1), what the cluster starts with: managed scaling
-    adds instances only while YARN has pending containers, so a small range never pays for the
-    maximum, and a large one starts big enough not to wait minutes for every scale-up.
-    """
-    if nbytes < 0:
-        raise ValueError(f"nbytes must be >= 0, got {nbytes}")
-    if bytes_per_instance <= 0 or ceiling < 1:
-        raise ValueError("bytes_per_instance must be > 0 and ceiling >= 1")
-    needed = max(1, math.ceil(nbytes / bytes_per_instance))
-    maximum = max(min(needed, ceiling), min(2, ceiling))
-    minimum = min(max(1, math.ceil(needed / 4)), maximum)
-    return minimum, maximum
-
-
-# --- S3 ------------------------------------------------------------------------------------
-
-
-def _key(*parts: str) -> str:
-    return "/".join(p.strip("/") for p in parts if p.strip("/"))
-
-
-def raw_input_bytes(s3: S3Client, lake: str, start: dt.date, end: dt.date) -> int:
-    """Bytes of raw Parquet the job reads for [start, end]: the daily partitions of the range
-    and the reference snapshots it joins (the same datasets `read_raw_inputs` reads).
-
-    Keys come back in lexical order, which for ISO dates is day order: the listing starts at
-    the first day of the range and stops after the last, so a one-day run does not list years.
-    """
-    bucket, root = parse_s3_uri(lake)
-    paginator = s3.get_paginator("list_objects_v2")
-    total = 0
-    for dataset in RAW_DAILY_SCHEMAS:
-        prefix = _key(root, RAW, dataset, f"{PARTITION_COLUMN}=")
-        pages = paginator.paginate(Bucket=bucket, Prefix=prefix, StartAfter=prefix + str(start))
-        past_end = False
-        for page in pages:
-            for obj in page.get("Contents", []):
-                folder = obj["Key"][len(prefix) :].split("/", 1)[0]
-                try:
-                    day = dt.date.fromisoformat(folder)
-                except ValueError:
-                    continue
-                if day > end:
-                    past_end = True
-                    break
-                if day >= start:
-                    total += obj["Size"]
-            if past_end:
-                break
-    for table in RAW_REFERENCE_SCHEMAS:
-        for page in paginator.paginate(Bucket=bucket, Prefix=_key(root, RAW, table) + "/"):
-            total += sum(obj["Size"] for obj in page.get("Contents", []))
-    return total
-
-
-@dataclass(frozen=True)
-class ShippedCode:
-    script_uri: str
-    package_uri: str
-
-
-def _upload_once(s3: S3Client, bucket: str, key: str, data: bytes) -> bool:
-    """Put `data` unless the (content-addressed) key already exists; True if uploaded."""
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return False
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
-    s3.put_object(Bucket=bucket, Key=key, Body=data)
-    return True
-
-
-def ship_job_code(
-    s3: S3Client,
-    code_prefix: str,
-    script: Artifact | None = None,
-    package: Artifact | None = None,
-) -> ShippedCode:
-    """Upload the job script and the `--py-files` zip of the installed package to the code
-    prefix; both names carry a content hash, so unchanged code is not uploaded again."""
-    script = script or job_script()
-    package = package or build_package_zip()
-    bucket, prefix = parse_s3_uri(code_prefix)
-    uris = []
-    for artifact in (script, package):
-        key = _key(prefix, artifact.name)
-        _upload_once(s3, bucket, key, artifact.data)
-        uris.append(f"s3://{bucket}/{key}")
-    return ShippedCode(script_uri=uris[0], package_uri=uris[1])
 
 
 # --- EMR -----------------------------------------------------------------------------------
@@ -393,7 +244,7 @@ class _PrefixedS3MessageReader(PipesS3MessageReader):
     @contextmanager
     def get_params(self) -> Iterator[PipesParams]:
         with super().get_params() as params:
-            yield {**params, "key_prefix": _key(self.key_prefix, params["key_prefix"])}
+            yield {**params, "key_prefix": s3_key(self.key_prefix, params["key_prefix"])}
 
 
 def _plain(value: Any) -> Any:
@@ -576,7 +427,7 @@ class EmrPipesSparkProcessing(SparkProcessing):
         context.log.info(f"job code: {code.script_uri} with {code.package_uri}")
         step = self.step(code, lake_uri, start, end)
         message_reader = _PrefixedS3MessageReader(
-            key_prefix=_key(self.pipes_prefix, "messages"),
+            key_prefix=s3_key(self.pipes_prefix, "messages"),
             bucket=self.pipes_bucket,
             client=s3,
             interval=self.pipes_poll_seconds,
@@ -584,7 +435,9 @@ class EmrPipesSparkProcessing(SparkProcessing):
             include_stdio_in_messages=True,
         )
         context_injector = PipesS3ContextInjector(
-            bucket=self.pipes_bucket, client=s3, key_prefix=_key(self.pipes_prefix, "context") + "/"
+            bucket=self.pipes_bucket,
+            client=s3,
+            key_prefix=s3_key(self.pipes_prefix, "context") + "/",
         )
         timeout = self.timeout_minutes * 60
         if self.cluster_id:
@@ -614,7 +467,7 @@ class EmrPipesSparkProcessing(SparkProcessing):
             context.log.warning(
                 "The EMR step completed but no metrics came back through Dagster Pipes; the "
                 f"job prints them in its driver log. Pipes messages: s3://{self.pipes_bucket}/"
-                f"{_key(self.pipes_prefix, 'messages')}/"
+                f"{s3_key(self.pipes_prefix, 'messages')}/"
             )
         return metrics
 
