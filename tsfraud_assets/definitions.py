@@ -36,6 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """The deployment's Definitions; tests pass their own settings (a temporary lake, say)."""
     partitions = daily_partitions(settings.partition_start)
     daily_job = build_daily_timesheet_job(partitions)
+    built: list[dg.Definitions] = []  # the report reads the finished graph when it runs
     defs = dg.Definitions(
         assets=[
             raw_reference_tables,
@@ -45,7 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *build_windowed_dbt_assets(partitions),
             fraud_model,
             build_timesheet_scores(partitions, settings.alert_budget),
-            build_investigator_report(partitions),
+            build_investigator_report(partitions, lambda: built[0].resolve_asset_graph()),
             build_model_evaluation(settings.ground_truth_location),
         ],
         asset_checks=[build_raw_entries_reconcile(partitions)],
@@ -55,7 +56,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources=resources_for(settings),
     )
     # Freshness policies, the partition freshness checks and their sensor, over the whole graph.
-    return with_freshness(defs, settings.timezone)
+    built.append(with_freshness(defs, settings.timezone))
+    return built[0]
 
 
 @dg.definitions

@@ -424,7 +424,7 @@ def test_package_zip_is_reproducible_and_holds_the_job_and_pipes() -> None:
     assert first.name == f"tsfraud_assets-{first.digest}.zip" and len(first.digest) == 16
     names = zipfile.ZipFile(io.BytesIO(first.data)).namelist()
     assert "tsfraud_assets/spark_jobs/process_timesheets.py" in names
-    assert "tsfraud_assets/processing/transforms.py" in names
+    assert "tsfraud_assets/lib/processing/transforms.py" in names
     assert "dagster_pipes/__init__.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     script = job_script()

@@ -6,6 +6,7 @@ so a late correction that re-scores a day also re-renders its report.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -38,14 +39,17 @@ def report_path(day: dt.date) -> str:
     return f"{REPORT_DIR}/work_date={day.isoformat()}/{REPORT_FILE}"
 
 
-def whole_asset_graph(context: dg.AssetExecutionContext) -> Any:
-    """The graph of every asset, not only this run's selection.
+def whole_asset_graph(
+    context: dg.AssetExecutionContext, graph: Callable[[], Any] | None = None
+) -> Any:
+    """The graph of every asset, not only this run's selection: what a day's run builds.
 
-    A run launched from the code location (the daemon, the UI) has its repository, whose graph
-    is whole; the run's own job would know only the assets it selected and their parents. An
-    in-process run (`tsfraud run`, tests) has no repository, and its implicit job holds every
-    asset the caller passed in.
+    A run's own job knows only the assets it selected and their parents. `build_definitions`
+    hands the report its whole graph (`graph`); a run launched from a code location also has its
+    repository; a bare report asset materialized alone (tests) falls back to its job.
     """
+    if graph is not None:
+        return graph()
     try:
         return context.repository_def.asset_graph
     except CheckError:
@@ -60,8 +64,11 @@ def _locations(lake: Lake, uri: str, name: str) -> dict[str, RawMetadataValue]:
     return out
 
 
-def build_investigator_report(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The daily HTML report over `partitions`."""
+def build_investigator_report(
+    partitions: dg.PartitionsDefinition, asset_graph: Callable[[], Any] | None = None
+) -> dg.AssetsDefinition:
+    """The daily HTML report over `partitions`; `asset_graph` gives the whole graph the report's
+    cost section walks (every daily asset), resolved when the report runs."""
 
     @dg.asset(
         key="investigator_report",
@@ -89,7 +96,7 @@ def build_investigator_report(partitions: dg.PartitionsDefinition) -> dg.AssetsD
         inputs = load_report_inputs(warehouse, days[0], days[-1])
         # What every daily asset recorded for each day, plus the queries this run just made.
         engines = daily_asset_engines(
-            whole_asset_graph(context),
+            whole_asset_graph(context, asset_graph),
             warehouse.engine,
             warehouse.billed,
             exclude=[context.asset_key],
