@@ -320,7 +320,7 @@ def test_future_labels_and_rows_cannot_influence_the_model(
 ) -> None:
     features, _, labels = small  # labels include cases closed after SMALL_END
     base = small_model  # trained on small_known only
-    assert base.mode == "supervised"
+    assert base.mode == "blended"
 
     # Poison 1: the answer to every training day, but known only after train_end
     # (closed at midnight that starts the next day: the first instant that is too late).
@@ -420,7 +420,7 @@ def test_model_beats_rules_on_held_out_planted_frauds(
 ) -> None:
     features, truth, _ = synthetic
     held_out = features[pd.to_datetime(features["work_date"]) >= pd.Timestamp(HOLDOUT[0])]
-    assert model.mode == "supervised"
+    assert model.mode == "blended"
     ours = evaluate(score_day(model, held_out, with_reasons=False), truth)
     rules = evaluate(baseline_rules_scores(held_out), truth)
     naive = evaluate(baseline_isolation_forest_scores(held_out, seed=0), truth)
@@ -463,9 +463,9 @@ def test_one_class_or_no_labels_fall_back_to_rules_and_anomaly(
         }
     )
     fallback = _train_small(features, labels)
-    assert fallback.mode == "fallback"
+    assert fallback.mode == "prior-only"
     assert fallback.classifier is None
-    assert "rules + anomaly" in fallback.metadata["fallback_reason"]
+    assert "red-flag prior + anomaly" in fallback.metadata["fallback_reason"]
     scores = fallback.predict_scores(features)
     assert ((scores >= 0) & (scores <= 1)).all()
     day = frame([honest_row(1), honest_row(2, leave_hours=8.0, active_hours=0.0)])

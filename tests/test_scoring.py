@@ -76,7 +76,7 @@ def model_bytes() -> bytes:
     history = features_frame([D1 - dt.timedelta(days=i) for i in range(1, 6)], seed=1)
     no_labels = pd.DataFrame(columns=["employee_id", "work_date", "outcome", "closed_at"])
     model = train_model(history, no_labels, train_end=D1 - dt.timedelta(days=1), trained_at=FIRST)
-    assert model.mode == "fallback"
+    assert model.mode == "prior-only"
     return model.to_bytes()
 
 
