@@ -103,7 +103,10 @@ def partition_bytes(lake: Lake, day: dt.date) -> bytes:
 def test_a_first_scoring_has_no_previous_scores(lake: Lake) -> None:
     summary = score_frames(features_frame([D1, D2]), lake, [D1, D2], BUDGET, now=FIRST)
     day = stored(lake, D1)
-    assert len(day) == 40 and day["is_suspect"].sum() == 2
+    # Honest days only: the budget is a ceiling, not a quota, so nobody is listed.
+    assert len(day) == 40 and day["is_suspect"].sum() == 0
+    assert (day["risk_level"] == "low").all() and (day["fraud_score"] < 0.2).all()
+    assert (day["scoring_mode"] == "prior-only").all()
     assert day["previous_score"].isna().all()
     assert not day["score_changed"].any()
     # an aware time is stored as naive UTC
@@ -130,6 +133,9 @@ def test_rescoring_unchanged_input_is_idempotent(lake: Lake) -> None:
 
 def test_rescoring_late_edits_marks_exactly_the_changed_rows(lake: Lake) -> None:
     features = features_frame([D1, D2])
+    # Two medium-risk days (approved by a colleague whose time they approve) fill D1's list.
+    listed = (features["work_date"] == D1) & features["employee_id"].isin([2, 3])
+    features.loc[listed, "reciprocal_approval_hours"] = 8.0
     score_frames(features, lake, [D1, D2], BUDGET, now=FIRST)
     first = stored(lake, D1)
     d2_before = partition_bytes(lake, D2)
