@@ -109,8 +109,9 @@ def score_day(
     Output columns: SCORE_COLUMNS (employee_id int64, work_date datetime.date, fraud_score
     float64 in [0, 1], rank int32, is_suspect bool, reasons str, model_version str, risk_level
     str, scoring_mode str), sorted by work_date then rank. A row is a suspect when its rank is
-    within the day's ceiling (`suspect_count`) and its risk is at least `min_risk`. `with_reasons=False` leaves reasons empty, for bulk back-testing only:
-    the contract wants them filled.
+    within the day's ceiling (`suspect_count`) and its risk is at least `min_risk`.
+    `with_reasons=False` leaves reasons empty, for bulk back-testing only: the contract wants
+    them filled.
     """
     _check_budget(alert_budget, min_suspects)
     feats = validate_features(features)
