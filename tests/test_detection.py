@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
+from tests.test_modeling import START, frame, honest_row, make_synthetic
 from tsfraud_assets import model_store
 from tsfraud_assets.modeling import score_day, train_model, training_data
 from tsfraud_assets.modeling.prior import HIGH_RISK, RED_FLAGS, label_weight
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.training import train_and_register_frames
-from tests.test_modeling import START, frame, honest_row, make_synthetic
 
 NOW = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
 NO_LABELS = pd.DataFrame(columns=["employee_id", "work_date", "outcome", "closed_at"])
