@@ -6,5 +6,6 @@ the complete ground truth to a separate Parquet file; `append_through` grows it 
 
 from tsfraud_simulator.api import SimulationSummary, append_through, simulate
 from tsfraud_simulator.fraud import DEFAULT_FRAUD_RATE
+from tsfraud_simulator.knobs import WorldKnobs
 
-__all__ = ["DEFAULT_FRAUD_RATE", "SimulationSummary", "append_through", "simulate"]
+__all__ = ["DEFAULT_FRAUD_RATE", "SimulationSummary", "WorldKnobs", "append_through", "simulate"]

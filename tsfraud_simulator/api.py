@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from tsfraud_simulator.clock import snapshot_at, to_datetime
 from tsfraud_simulator.firm import Firm, FirmParams, build_firm
 from tsfraud_simulator.fraud import DEFAULT_FRAUD_RATE
+from tsfraud_simulator.knobs import WorldKnobs
 from tsfraud_simulator.snapshot import (
     GROUND_TRUTH_SCHEMA,
     activity_rows,
@@ -160,8 +161,13 @@ def simulate(
     fraud_rate: float = DEFAULT_FRAUD_RATE,
     ground_truth_path: str | None = None,
     replace: bool = False,
+    knobs: WorldKnobs | None = None,
 ) -> SimulationSummary:
-    """Create the source schema and fill it with `days` work dates from `start`."""
+    """Create the source schema and fill it with `days` work dates from `start`.
+
+    `knobs` vary what real firms vary (investigations, fraud intensity and mix, activity noise,
+    look-alikes; see knobs.py); None is the default world. They are kept in the sidecar, so an
+    append continues the same world."""
     t0 = time.monotonic()
     if employees < 20:
         raise ValueError("employees must be at least 20 (a firm needs a few people per country)")
@@ -169,7 +175,13 @@ def simulate(
         raise ValueError("days must be at least 1")
     if not 0.0 <= fraud_rate < 0.5:
         raise ValueError("fraud_rate is a share of employee-days in [0, 0.5)")
-    params = FirmParams(seed=seed, employees=employees, start=start, fraud_rate=fraud_rate)
+    params = FirmParams(
+        seed=seed,
+        employees=employees,
+        start=start,
+        fraud_rate=fraud_rate,
+        knobs=knobs or WorldKnobs(),
+    )
     first, last = start.toordinal(), start.toordinal() + days - 1
     firm = build_firm(params, dt.date.fromordinal(last))
     at = snapshot_at(last)
@@ -214,6 +226,7 @@ def _write_sidecar(
         "employees": params.employees,
         "start": params.start.isoformat(),
         "fraud_rate": params.fraud_rate,
+        "knobs": params.knobs.to_json(),
         "first_work_date": dt.date.fromordinal(first).isoformat(),
         "last_work_date": dt.date.fromordinal(last).isoformat(),
         "batch_time": to_datetime(at).isoformat(),
@@ -315,6 +328,7 @@ def append_through(
         employees=int(state["employees"]),
         start=dt.date.fromisoformat(state["start"]),
         fraud_rate=float(state["fraud_rate"]),
+        knobs=WorldKnobs.from_json(state.get("knobs")),
     )
     first = dt.date.fromisoformat(state["first_work_date"]).toordinal()
     prev_last = dt.date.fromisoformat(state["last_work_date"]).toordinal()

@@ -14,11 +14,26 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tsfraud_simulator.fraud import DEFAULT_FRAUD_RATE
+from tsfraud_simulator.knobs import INTENSITIES, SELECTIONS, WorldKnobs
 
 if TYPE_CHECKING:
     from tsfraud_simulator.api import SimulationSummary
 
-_CREATE_ONLY = ("employees", "start", "days", "seed", "fraud_rate")
+_CREATE_ONLY = (
+    "employees",
+    "start",
+    "days",
+    "seed",
+    "fraud_rate",
+    "investigation_rate",
+    "confirm_rate",
+    "selection",
+    "intensity",
+    "fraud_mix",
+    "never_confirmed",
+    "activity_noise",
+    "lookalike_rate",
+)
 
 
 def _date(text: str) -> dt.date:
@@ -61,7 +76,57 @@ def register(subparsers: Any) -> None:
         metavar="YYYY-MM-DD",
         help="append the days after the database's last work date up to this date",
     )
+    knobs = parser.add_argument_group(
+        "world knobs", "what real firms vary (default: the generous default world)"
+    )
+    knobs.add_argument(
+        "--investigation-rate", type=float, help="multiplier on the chance a day is investigated"
+    )
+    knobs.add_argument("--confirm-rate", type=float, help="share of investigated frauds confirmed")
+    knobs.add_argument(
+        "--selection", choices=SELECTIONS, help="how investigations are chosen (default rules)"
+    )
+    knobs.add_argument("--intensity", choices=INTENSITIES, help="fraud intensity")
+    knobs.add_argument(
+        "--fraud-mix",
+        metavar="TYPE=W,...",
+        help="relative weights of fraud types beyond one perpetrator each, e.g. padding=3",
+    )
+    knobs.add_argument(
+        "--never-confirmed", metavar="TYPE,...", help="fraud types whose cases always end cleared"
+    )
+    knobs.add_argument(
+        "--activity-noise", type=float, help="log-scale noise on logged workstation activity"
+    )
+    knobs.add_argument(
+        "--lookalike-rate", type=float, help="multiplier on honest look-alike behaviour"
+    )
     parser.set_defaults(func=run, _simulate_parser=parser)
+
+
+def knobs_from_args(args: argparse.Namespace) -> WorldKnobs | None:
+    """The WorldKnobs the flags ask for; None when no knob flag was given (default world)."""
+    given: dict[str, Any] = {
+        k: getattr(args, k)
+        for k in (
+            "investigation_rate",
+            "confirm_rate",
+            "selection",
+            "intensity",
+            "activity_noise",
+            "lookalike_rate",
+        )
+        if getattr(args, k, None) is not None
+    }
+    if getattr(args, "fraud_mix", None):
+        mix = {}
+        for part in args.fraud_mix.split(","):
+            name, _, weight = part.partition("=")
+            mix[name.strip()] = float(weight)
+        given["fraud_mix"] = mix
+    if getattr(args, "never_confirmed", None):
+        given["never_confirmed"] = tuple(t.strip() for t in args.never_confirmed.split(","))
+    return WorldKnobs(**given) if given else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             )
     try:
         summary = _execute(args, parser)
-    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (FileExistsError, FileNotFoundError, ValueError, TypeError) as exc:
         print(f"tsfraud simulate: error: {exc}", file=sys.stderr)
         return 2
     print(summary.describe())
@@ -99,6 +164,7 @@ def _execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Simul
         fraud_rate=DEFAULT_FRAUD_RATE if args.fraud_rate is None else args.fraud_rate,
         ground_truth_path=args.ground_truth,
         replace=args.replace,
+        knobs=knobs_from_args(args),
     )
 
 

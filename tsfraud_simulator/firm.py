@@ -13,7 +13,7 @@ visible once its creation time has passed; an end date or a termination once it 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from tsfraud_simulator.clock import (
     next_weekday,
 )
 from tsfraud_simulator.fraud import FraudProfiles, assign_fraud_profiles
+from tsfraud_simulator.knobs import WorldKnobs
 
 TAG_INIT = 11
 TAG_MONTH = 13
@@ -86,6 +87,7 @@ class FirmParams:
     employees: int
     start: dt.date
     fraud_rate: float
+    knobs: WorldKnobs = field(default_factory=WorldKnobs)
 
     @property
     def history_start(self) -> dt.date:

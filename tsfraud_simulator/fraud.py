@@ -104,8 +104,11 @@ def assign_fraud_profiles(
     k = perpetrator_count(n, params.fraud_rate)
     types = list(MIN_SET)
     names = sorted(EXTRA_WEIGHTS)
-    w = np.array([EXTRA_WEIGHTS[t] for t in names])
-    types += [names[i] for i in rng.choice(len(names), size=max(0, k - len(types)), p=w / w.sum())]
+    mix = params.knobs.fraud_mix
+    w = np.array([mix.get(cat.FRAUD_TYPES[t], EXTRA_WEIGHTS[t]) for t in names], dtype=float)
+    if w.sum() > 0:
+        extra = rng.choice(len(names), size=max(0, k - len(types)), p=w / w.sum())
+        types += [names[i] for i in extra]
     approvers = [
         i
         for i in range(n)

@@ -121,6 +121,20 @@ def _submission_times(
     return np.maximum(t, int(day_start(day)) + 12 * HOUR_S - 11 * HOUR_S)
 
 
+TAG_NOISE = 9_001
+"""Seed tag of the activity-noise generator (only used when the knob is on)."""
+INTENSITY_FREQUENCY = {"default": 1.0, "subtle": 0.6, "blatant": 1.3}
+"""Multiplier on a perpetrator's share of fraudulent days."""
+INTENSITY_PADDING = {
+    # (padding: factor low, factor span, min extra h), (rubber-stamped: same)
+    "default": ((1.2, 0.5, 2), (1.15, 0.4, 1)),
+    "subtle": ((1.08, 0.12, 1), (1.05, 0.1, 1)),
+    "blatant": ((1.4, 0.6, 3), (1.3, 0.4, 2)),
+}
+INTENSITY_LINE_HOURS = {"default": (2, 4), "subtle": (1, 2), "blatant": (4, 4)}
+"""Hours of an unassigned / closed-project fraud line: int(low + u * span)."""
+
+
 def generate_day(firm: Firm, day: int) -> DayBatch:
     rng = np.random.default_rng([firm.params.seed, TAG_DAY, day])
     e = firm.emp
@@ -156,6 +170,8 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     a_on = (a["start"] - a["early"] <= day) & (day <= a["end"])
     a_on &= p["type"][a["proj"]] == cat.BILLABLE
 
+    knobs = firm.params.knobs
+    look_x = knobs.lookalike_rate  # 1.0 by default: every threshold below unchanged
     workday = ~weekend & ~hol & ~leave
     absent = workday & (u[:, 0] < 0.008)
     weekend_work = np.zeros(n, dtype=bool)
@@ -165,12 +181,12 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
         deadline_emp[a["emp"][soon]] = True
         wk_p = np.where(deadline_emp[act], 0.3, e["weekend_p"][act])
         weekend_work = ~leave & ~hol & (u[:, 1] < wk_p)
-    holiday_work = hol & ~weekend & ~leave & (u[:, 1] < 0.025)
+    holiday_work = hol & ~weekend & ~leave & (u[:, 1] < 0.025 * look_x)
     works = (workday & ~absent) | weekend_work | holiday_work
 
     contracted = e["contracted"][act]
     daily = contracted / 5.0 * e["hours_factor"][act] * np.exp(e["hours_sd"][act] * z)
-    long_day = workday & (u[:, 2] < e["long_day_p"][act])
+    long_day = workday & (u[:, 2] < e["long_day_p"][act] * look_x)
     real = np.where(long_day, 10.25 + 2.75 * u[:, 3], daily)
     real = np.where(weekend_work, 2.0 + 6.0 * u[:, 3], real)
     real = np.where(holiday_work, 3.0 + 5.5 * u[:, 3], real)
@@ -178,8 +194,8 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     unit = np.where(e["whole_hours"][act], 4, 1)
     claim_q = np.maximum(np.round(real * 4 / unit).astype(np.int64) * unit, unit)
     # Client-site days on the client's laptop: the firm's logs see little or nothing.
-    offline = workday & works & ~long_day & (u[:, 4] < 0.009)
-    unseen = offline & (u[:, 4] < 0.004)
+    offline = workday & works & ~long_day & (u[:, 4] < 0.009 * look_x)
+    unseen = offline & (u[:, 4] < 0.004 * look_x)
 
     look = np.full(n, -1, dtype=np.int64)
     for mask, code in (
@@ -199,6 +215,7 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     for j in np.flatnonzero(fr.type1[act] >= 0).tolist():
         emp = act[j]
         t1, t2, fp = int(fr.type1[emp]), int(fr.type2[emp]), float(fr.p[emp])
+        fp *= INTENSITY_FREQUENCY[knobs.intensity]
         off_day = (leave[j] or hol[j]) and not weekend
         if t1 == cat.F_BULK:
             if kind[j] == 1 and workday[j]:
@@ -214,8 +231,13 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
                 ftype[j] = day_types[1]
     whole = np.round(real + 0.49)
     pad = np.isin(ftype, (cat.F_PADDING, cat.F_RUBBER))
-    factor = np.where(ftype == cat.F_PADDING, 1.2 + 0.5 * u[:, 7], 1.15 + 0.4 * u[:, 7])
-    padded = np.maximum(np.round(real * factor), whole + np.where(ftype == cat.F_PADDING, 2, 1))
+    (pad_lo, pad_span, pad_min), (rub_lo, rub_span, rub_min) = INTENSITY_PADDING[knobs.intensity]
+    factor = np.where(
+        ftype == cat.F_PADDING, pad_lo + pad_span * u[:, 7], rub_lo + rub_span * u[:, 7]
+    )
+    padded = np.maximum(
+        np.round(real * factor), whole + np.where(ftype == cat.F_PADDING, pad_min, rub_min)
+    )
     claim_q = np.where(pad, np.minimum(padded, 16) * 4, claim_q).astype(np.int64)
     unit = np.where(pad, 4, unit)
     day_off = ftype == cat.F_LEAVE
@@ -301,7 +323,7 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     # Honest splits: a billable line becomes two with different activities.
     us = rng.random((len(l_c), 3))
     split = (l_type == cat.BILLABLE) & (l_q >= 8) & (l_q // c_unit[l_c] >= 2) & (us[:, 0] < 0.25)
-    repeat_c = (c_fraud < 0) & (c_look < 0) & (uc[:, 3] < 0.012) & (c_kind != 0)
+    repeat_c = (c_fraud < 0) & (c_look < 0) & (uc[:, 3] < 0.012 * look_x) & (c_kind != 0)
     first = _groups_first(l_c)
     rep = first & repeat_c[l_c] & ((l_q // c_unit[l_c]) % 2 == 0) & (l_q >= 2 * c_unit[l_c])
     split &= ~rep
@@ -346,7 +368,8 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     fraud_lines = np.isin(c_fraud, (cat.F_UNASSIGNED, cat.F_CLOSED, cat.F_DUPLICATE))
     for c in np.flatnonzero(fraud_lines).tolist():
         emp = c_emp[c]
-        hours_q = int(2 + ue[c, 0] * 4) * 4
+        lo_h, line_span = INTENSITY_LINE_HOURS[knobs.intensity]
+        hours_q = int(lo_h + ue[c, 0] * line_span) * 4
         mine = l_c == c
         if c_fraud[c] == cat.F_DUPLICATE:
             top = int(np.flatnonzero(mine)[np.argmax(l_q[mine])])
@@ -491,6 +514,11 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     span_h = w_real + 0.5 + 0.6 * uw[:, 1]
     ratio = e["activity_ratio"][w_emp] * (0.93 + 0.07 * uw[:, 2])
     ratio = np.where(offline[worked], 0.3 + 0.25 * uw[:, 2], ratio)
+    if knobs.activity_noise > 0:  # own generator: the default world draws nothing extra
+        noise = np.random.default_rng([firm.params.seed, TAG_NOISE, day])
+        ratio = np.clip(
+            ratio * np.exp(knobs.activity_noise * noise.standard_normal(len(ratio))), 0.05, 1.0
+        )
     activity = {
         "emp": w_emp,
         "day": np.full(len(w_emp), day, dtype=np.int64),
@@ -505,9 +533,16 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     last_sub = np.full(m, 0, dtype=np.int64)
     np.maximum.at(last_sub, lc, entries["t_sub"])
     is_perp = fr.type1[c_emp] >= 0
-    p_case = np.where(
-        c_fraud >= 0, 0.30, np.where(c_look >= 0, 0.08, np.where(is_perp, 0.03, 0.0015))
-    )
+    if knobs.selection == "tips":  # about people, not red flags
+        p_case = np.where(c_fraud >= 0, 0.15, np.where(is_perp, 0.03, 0.001))
+    elif knobs.selection == "random":  # audits
+        p_case = np.full(m, 0.01)
+    else:
+        p_case = np.where(
+            c_fraud >= 0, 0.30, np.where(c_look >= 0, 0.08, np.where(is_perp, 0.03, 0.0015))
+        )
+    if knobs.investigation_rate != 1.0:
+        p_case = np.minimum(p_case * knobs.investigation_rate, 1.0)
     ucase = rng.random((m, 5))
     opened = np.flatnonzero(ucase[:, 0] < p_case)
     fast = ucase[opened, 1] < 0.08
@@ -515,7 +550,9 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     close_lag = np.where(fast, 26 + 19 * ucase[opened, 3], 7 + 18 * ucase[opened, 3])
     t_open = last_sub[opened] + (open_lag * DAY_S).astype(np.int64)
     t_close = t_open + (close_lag * DAY_S).astype(np.int64)
-    confirmed = (c_fraud[opened] >= 0) & (ucase[opened, 4] < 0.96)
+    confirmed = (c_fraud[opened] >= 0) & (ucase[opened, 4] < knobs.confirm_rate)
+    if knobs.never_confirmed:
+        confirmed &= ~np.isin(c_fraud[opened], knobs.never_confirmed_codes())
     cases = {
         "case_id": (day - ID_BASE) * CASE_ID_STRIDE + np.arange(len(opened), dtype=np.int64) + 1,
         "emp": c_emp[opened],

@@ -213,6 +213,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             previous_score=np.nan,
             score_changed=False,
             scored_at=pd.Timestamp("2026-05-10"),
+            risk_level="low",
+            scoring_mode="blended",
         )
         table = pa.Table.from_pandas(scores[SCORES_SCHEMA.names], schema=SCORES_SCHEMA)
         lake.write_partition(SCORES_DATASET, day, SCORES_SCHEMA, table.to_batches())

@@ -320,7 +320,7 @@ def test_future_labels_and_rows_cannot_influence_the_model(
 ) -> None:
     features, _, labels = small  # labels include cases closed after SMALL_END
     base = small_model  # trained on small_known only
-    assert base.mode == "supervised"
+    assert base.mode == "blended"
 
     # Poison 1: the answer to every training day, but known only after train_end
     # (closed at midnight that starts the next day: the first instant that is too late).
@@ -420,7 +420,7 @@ def test_model_beats_rules_on_held_out_planted_frauds(
 ) -> None:
     features, truth, _ = synthetic
     held_out = features[pd.to_datetime(features["work_date"]) >= pd.Timestamp(HOLDOUT[0])]
-    assert model.mode == "supervised"
+    assert model.mode == "blended"
     ours = evaluate(score_day(model, held_out, with_reasons=False), truth)
     rules = evaluate(baseline_rules_scores(held_out), truth)
     naive = evaluate(baseline_isolation_forest_scores(held_out, seed=0), truth)
@@ -463,9 +463,9 @@ def test_one_class_or_no_labels_fall_back_to_rules_and_anomaly(
         }
     )
     fallback = _train_small(features, labels)
-    assert fallback.mode == "fallback"
+    assert fallback.mode == "prior-only"
     assert fallback.classifier is None
-    assert "rules + anomaly" in fallback.metadata["fallback_reason"]
+    assert "red-flag prior + anomaly" in fallback.metadata["fallback_reason"]
     scores = fallback.predict_scores(features)
     assert ((scores >= 0) & (scores <= 1)).all()
     day = frame([honest_row(1), honest_row(2, leave_hours=8.0, active_hours=0.0)])
@@ -547,12 +547,20 @@ def test_score_day_ranks_and_suspects(
         assert sorted(day["rank"]) == list(range(1, len(day) + 1))
         by_rank = day.sort_values("rank")
         assert by_rank["fraud_score"].is_monotonic_decreasing
-        assert int(day["is_suspect"].sum()) == suspect_count(len(day), 0.01) == 3
-        assert by_rank["is_suspect"].head(3).all()
+        # The budget is a ceiling: the top 3 at most, and only those of medium risk or more.
+        listed = by_rank["is_suspect"].to_numpy()
+        expected = (by_rank["rank"] <= suspect_count(len(day), 0.01)) & (
+            by_rank["fraud_score"] >= 0.2
+        )
+        assert (listed == expected.to_numpy()).all()
+        assert 0 < listed.sum() <= 3
+        assert set(by_rank.loc[listed, "risk_level"]) <= {"high", "medium"}
     assert scores["rank"].dtype == "int32" and scores["is_suspect"].dtype == bool
 
     wide = score_day(model, two_days, alert_budget=0.05, min_suspects=1)
-    assert int(wide["is_suspect"].sum()) == 2 * 15
+    assert int(wide["is_suspect"].sum()) <= 2 * 15
+    as_quota = score_day(model, two_days, alert_budget=0.05, min_suspects=1, min_risk=0.0)
+    assert int(as_quota["is_suspect"].sum()) == 2 * 15
 
 
 def test_strong_signals_outrank_clean_days_and_ties_break_by_employee(
@@ -712,7 +720,7 @@ def test_holdout_metrics_drive_promotion(
     m = holdout_metrics(model, features, labels, HOLDOUT, alert_budget=0.01)
     assert m["window"] == [HOLDOUT[0].isoformat(), HOLDOUT[1].isoformat()]
     assert m["n_days"] == 20 and m["n_rows"] == 20 * 300
-    assert m["n_suspects"] == 20 * 3
+    assert 0 < m["n_suspects"] <= 20 * 3  # the budget is a ceiling, not a quota
     assert m["n_confirmed"] > 0 and m["n_cleared"] > 0
     assert 0.8 < m["pr_auc"] <= 1.0
     assert 0.0 < m["precision_at_budget"] <= 1.0

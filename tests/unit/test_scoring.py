@@ -76,7 +76,7 @@ def model_bytes() -> bytes:
     history = features_frame([D1 - dt.timedelta(days=i) for i in range(1, 6)], seed=1)
     no_labels = pd.DataFrame(columns=["employee_id", "work_date", "outcome", "closed_at"])
     model = train_model(history, no_labels, train_end=D1 - dt.timedelta(days=1), trained_at=FIRST)
-    assert model.mode == "fallback"
+    assert model.mode == "prior-only"
     return model.to_bytes()
 
 
@@ -103,7 +103,10 @@ def partition_bytes(lake: Lake, day: dt.date) -> bytes:
 def test_a_first_scoring_has_no_previous_scores(lake: Lake) -> None:
     summary = score_frames(features_frame([D1, D2]), lake, [D1, D2], BUDGET, now=FIRST)
     day = stored(lake, D1)
-    assert len(day) == 40 and day["is_suspect"].sum() == 2
+    # Honest days only: the budget is a ceiling, not a quota, so nobody is listed.
+    assert len(day) == 40 and day["is_suspect"].sum() == 0
+    assert (day["risk_level"] == "low").all() and (day["fraud_score"] < 0.2).all()
+    assert (day["scoring_mode"] == "prior-only").all()
     assert day["previous_score"].isna().all()
     assert not day["score_changed"].any()
     # an aware time is stored as naive UTC
@@ -130,6 +133,9 @@ def test_rescoring_unchanged_input_is_idempotent(lake: Lake) -> None:
 
 def test_rescoring_late_edits_marks_exactly_the_changed_rows(lake: Lake) -> None:
     features = features_frame([D1, D2])
+    # Two days with a blatant red flag (hours on a project they are not staffed on) fill D1's list.
+    listed = (features["work_date"] == D1) & features["employee_id"].isin([2, 3])
+    features.loc[listed, ["unassigned_hours", "rule_flag_count"]] = [2.0, 1.0]
     score_frames(features, lake, [D1, D2], BUDGET, now=FIRST)
     first = stored(lake, D1)
     d2_before = partition_bytes(lake, D2)

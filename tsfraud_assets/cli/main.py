@@ -29,8 +29,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
         results = run_range(defs, args.start, args.end, instance)
+        model = instance.get_latest_materialization_event(dg.AssetKey("fraud_model"))
     for result in results:
         print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
+    if model is not None and model.asset_materialization is not None:
+        meta = {k: v.value for k, v in model.asset_materialization.metadata.items()}
+        print(
+            f"model {meta.get('model_version')}: {meta.get('scoring_mode')}; "
+            f"{meta.get('promotion_reason')}"
+        )
     print(f"scores: {settings.lake_root}/scores/timesheet_scores/work_date=YYYY-MM-DD/")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -34,6 +35,10 @@ def resources_for(settings: Settings) -> dict[str, Any]:
     `env_var()` calls: its resource hands them over per invocation (`Settings.dbt_env`).
     """
     if settings.deployment == "local":
+        # dbt-duckdb creates the warehouse file but not its folder: on a fresh clone with the
+        # source and lake elsewhere, `data/` does not exist and DuckDB fails with a raw IO error.
+        if settings.duckdb_path != ":memory:":
+            Path(settings.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
         return {
             "source": _source(settings),
             "lake": Lake(root=settings.lake_root),

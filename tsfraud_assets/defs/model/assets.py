@@ -38,12 +38,14 @@ def fraud_model(
     # WARN, not ERROR: scoring keeps using the promoted model, so nothing downstream must stop.
     yield dg.AssetCheckResult(
         check_name=PROMOTION_CHECK,
-        passed=outcome.promoted,
+        passed=outcome.passed,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             k: metadata[k]
             for k in (
                 "model_version",
+                "scoring_mode",
+                "reused_unchanged",
                 "promotion_reason",
                 "holdout_window",
                 "candidate_metrics",

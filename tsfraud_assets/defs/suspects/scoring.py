@@ -36,6 +36,9 @@ SCORES_SCHEMA = pa.schema(
         pa.field("score_changed", pa.bool_()),
         # Naive UTC, like every timestamp in the lake, so no reader applies a session time zone.
         pa.field("scored_at", pa.timestamp("us")),
+        # Added with the calibrated risk: the level in words and what scored the day.
+        pa.field("risk_level", pa.string()),
+        pa.field("scoring_mode", pa.string()),
     ]
 )
 LIST_COLUMNS: tuple[str, ...] = (
@@ -45,6 +48,8 @@ LIST_COLUMNS: tuple[str, ...] = (
     "is_suspect",
     "reasons",
     "model_version",
+    "risk_level",
+    "scoring_mode",
 )
 """What investigators act on; a re-scoring that leaves these as they were changes nothing."""
 SCORE_TOLERANCE = 1e-9

@@ -1,10 +1,13 @@
 """Daily scoring: the ranked suspect list of the "Scores" contract.
 
-Investigators work a daily list of fixed capacity, so suspects are chosen per work_date as the
-top `max(min_suspects, ceil(alert_budget * employee-days that day))`, not by a global score
-threshold (which would flood the list on busy days and empty it on quiet ones). The same
-ranking rule is shared with evaluation (`daily_rank`) so measured precision at budget is
-exactly what investigators will see.
+Investigators work a daily list of limited capacity: at most
+`max(min_suspects, ceil(alert_budget * employee-days that day))` per work_date. The budget is a
+ceiling, not a quota: only days whose calibrated risk reaches `min_risk` (default: medium, see
+prior.py) or that carry a blatant red flag are listed, so a quiet weekend gives a short or empty
+list instead of a 0.000 "suspect", while a busy day is still capped at what investigators can
+work. The same ranking
+rule is shared with evaluation (`daily_rank`) so measured precision at budget is what
+investigators will see.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tsfraud_assets.lib.modeling.features import validate_features
+from tsfraud_assets.lib.modeling.prior import MEDIUM_RISK, risk_level
 
 if TYPE_CHECKING:
     from tsfraud_assets.lib.modeling.train import TrainedModel
@@ -28,8 +32,12 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "is_suspect",
     "reasons",
     "model_version",
+    "risk_level",
+    "scoring_mode",
 )
-"""The Scores contract columns plus work_date (the partition column, for the writer)."""
+"""The Scores contract columns plus work_date (the partition column, for the writer).
+`fraud_score` is the calibrated risk; `risk_level` says it in words (high / medium / low);
+`scoring_mode` says whether labels refined it ('prior-only' or 'blended with N labels')."""
 
 _EPS = 1e-9
 
@@ -94,14 +102,18 @@ def score_day(
     min_suspects: int = 1,
     *,
     with_reasons: bool = True,
+    min_risk: float = MEDIUM_RISK,
 ) -> pd.DataFrame:
     """Score employee-days and build the Scores rows (one per features row).
 
     `features` may hold one or several work_dates; ranks and suspects are per work_date.
     Output columns: SCORE_COLUMNS (employee_id int64, work_date datetime.date, fraud_score
-    float64 in [0, 1], rank int32, is_suspect bool, reasons str, model_version str), sorted by
-    work_date then rank. `with_reasons=False` leaves reasons empty, for bulk back-testing only:
-    the contract wants them filled.
+    float64 in [0, 1], rank int32, is_suspect bool, reasons str, model_version str, risk_level
+    str, scoring_mode str), sorted by work_date then rank. A row is a suspect when its rank is
+    within the day's ceiling (`suspect_count`) and its risk is at least `min_risk` or it has a
+    blatant red flag.
+    `with_reasons=False` leaves reasons empty, for bulk back-testing only: the contract wants
+    them filled.
     """
     _check_budget(alert_budget, min_suspects)
     feats = validate_features(features)
@@ -115,11 +127,16 @@ def score_day(
                 "is_suspect": pd.Series(dtype="bool"),
                 "reasons": pd.Series(dtype="object"),
                 "model_version": pd.Series(dtype="object"),
+                "risk_level": pd.Series(dtype="object"),
+                "scoring_mode": pd.Series(dtype="object"),
             }
         )
-    scores = model.predict_scores_validated(feats)
+    parts = model.score_parts(feats)
+    scores, blatant = parts["risk"], parts["blatant"]
     ranks = daily_rank(feats["work_date"], feats["employee_id"], scores)
     is_top = daily_is_top(feats["work_date"], ranks, alert_budget, min_suspects)
+    # Eligible for the list: at least `min_risk`, or a blatant red flag (always worth a look).
+    is_top &= (np.asarray(scores, dtype="float64") >= float(min_risk)) | blatant
     reasons = model.explain_validated(feats) if with_reasons else [""] * len(feats)
     out = pd.DataFrame(
         {
@@ -130,6 +147,8 @@ def score_day(
             "is_suspect": is_top,
             "reasons": reasons,
             "model_version": model.version,
+            "risk_level": risk_level(scores, blatant),
+            "scoring_mode": model.scoring_mode,
         }
     )
     order = np.lexsort((out["rank"].to_numpy(), feats["work_date"].to_numpy()))

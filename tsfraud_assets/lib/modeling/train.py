@@ -20,9 +20,14 @@ Design, and why:
 * **Monotone constraints** on the red-flag features (leave hours, hours after termination,
   duplicate lines, ...): with few labels a tree can learn "8 h on leave is less suspicious than
   4 h" from noise; the constraint forbids that and keeps reasons and score consistent.
-* **Too few labels.** With fewer than `min_positive_labels` confirmed or `min_negative_labels`
-  cleared cases the learner is skipped, and the score is a monotone squash of rules + anomaly
-  (metadata says so in `mode` / `fallback_reason`); training never crashes on a young system.
+* **The prior leads, labels refine** (see prior.py). The score is an expert red-flag prior
+  (documented severities + anomaly evidence) on a fixed risk curve. With fewer than
+  `min_positive_labels` confirmed or `min_negative_labels` cleared cases the learner is skipped
+  and the prior alone scores (`mode` "prior-only", `fallback_reason` says why); training never
+  crashes on a young system. Otherwise the learner's log-odds, re-centred on the prior's
+  firm-wide level (a confirmed-case probability is far below a fraud probability: most frauds
+  are never investigated), move the prior's by `label_weight(n_confirmed)`, and a blatant red
+  flag keeps at least its prior risk (`mode` "blended").
 * **Deterministic.** Row order is canonicalised (work_date, employee_id) and every random draw
   is seeded, so the same data + seed give byte-identical scores.
 """
@@ -59,6 +64,15 @@ from tsfraud_assets.lib.modeling.features import (
     to_day,
     validate_features,
 )
+from tsfraud_assets.lib.modeling.prior import (
+    PRIOR_COLUMNS,
+    blend,
+    evidence_points,
+    label_weight,
+    logit,
+    prior_fingerprint,
+    prior_logit,
+)
 from tsfraud_assets.lib.modeling.reasons import (
     SIGNALS,
     ReasonNorms,
@@ -67,9 +81,12 @@ from tsfraud_assets.lib.modeling.reasons import (
     signal_weights_from_importance,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_NAME = "fraud_model"
-MODEL_INPUTS: tuple[str, ...] = FEATURE_COLUMNS + ANOMALY_COLUMNS
+PRIOR_INPUT = "prior_points"
+MODEL_INPUTS: tuple[str, ...] = FEATURE_COLUMNS + ANOMALY_COLUMNS + (PRIOR_INPUT,)
+PRIOR_ONLY = "prior-only"
+BLENDED = "blended"
 
 MONOTONE_INCREASING: frozenset[str] = frozenset(
     {
@@ -85,13 +102,10 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "reciprocal_approval_hours",
         "rule_flag_count",
         "iforest_score",
+        PRIOR_INPUT,
     }
 )
 """Inputs whose growth can never make a day less suspicious (see module docstring)."""
-
-FALLBACK_ANOMALY_WEIGHT = 0.25
-"""In the fallback score one robust-z unit of anomaly is worth a quarter rule flag: rules lead,
-strong anomalies (z ~ 8) can still outrank a single-rule day, weak ones only break ties."""
 
 LABEL_COLUMNS: tuple[str, ...] = ("employee_id", "work_date", "outcome", "closed_at")
 
@@ -109,36 +123,79 @@ class TrainedModel:
     classifier: HistGradientBoostingClassifier | None
     reason_norms: ReasonNorms
     signal_weights: dict[str, float] = field(default_factory=dict)
+    label_weight: float = 0.0
+    """How far the learner's log-odds move the prior's (prior.label_weight); 0 = prior only."""
+    supervised_shift: float = 0.0
+    """Added to the learner's log-odds so their firm-wide mean risk equals the prior's."""
 
     @property
     def mode(self) -> str:
-        """'supervised' or 'fallback' (anomaly + rules, when labels were too few)."""
+        """'prior-only' (red-flag prior + anomaly, no or too few labels) or 'blended'."""
         return str(self.metadata["mode"])
+
+    @property
+    def scoring_mode(self) -> str:
+        """What investigators and the UI see: 'prior-only' or 'blended with N labels'."""
+        return str(self.metadata.get("scoring_mode", self.mode))
+
+    def _prior(self, validated: pd.DataFrame, derived: pd.DataFrame) -> tuple[np.ndarray, Any]:
+        cols = {c: validated[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+        return evidence_points(
+            cols,
+            self.anomaly.iforest_z(derived["iforest_score"].to_numpy(dtype="float64")),
+            derived["peer_deviation"].to_numpy(dtype="float64"),
+        )
 
     def design_matrix(self, validated: pd.DataFrame) -> np.ndarray:
         """Model inputs (MODEL_INPUTS order) for an already validated features frame."""
         derived = self.anomaly.transform(validated)
+        points, _ = self._prior(validated, derived)
         return np.column_stack(
             [
                 validated.loc[:, list(FEATURE_COLUMNS)].to_numpy(dtype="float64"),
                 derived.loc[:, list(ANOMALY_COLUMNS)].to_numpy(dtype="float64"),
+                points,
             ]
         )
+
+    def score_parts(self, validated: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Prior log-odds, blatant flag, learner log-odds (re-centred; NaN in prior-only mode)
+        and the final risk, per row of a validated frame."""
+        n = len(validated)
+        if n == 0:
+            empty = np.zeros(0, dtype="float64")
+            return {
+                "prior": empty,
+                "blatant": empty.astype(bool),
+                "supervised": empty,
+                "risk": empty,
+            }
+        derived = self.anomaly.transform(validated)
+        points, blatant = self._prior(validated, derived)
+        prior_lo = prior_logit(points)
+        sup_lo = None
+        if self.classifier is not None:
+            x = np.column_stack(
+                [
+                    validated.loc[:, list(FEATURE_COLUMNS)].to_numpy(dtype="float64"),
+                    derived.loc[:, list(ANOMALY_COLUMNS)].to_numpy(dtype="float64"),
+                    points,
+                ]
+            )
+            sup_lo = logit(self.classifier.predict_proba(x)[:, 1]) + self.supervised_shift
+        risk = blend(prior_lo, sup_lo, self.label_weight, blatant)
+        return {
+            "prior": prior_lo,
+            "blatant": np.asarray(blatant, dtype=bool),
+            "supervised": sup_lo if sup_lo is not None else np.full(n, np.nan),
+            "risk": np.clip(risk, 0.0, 1.0),
+        }
 
     def predict_scores_validated(self, validated: pd.DataFrame) -> np.ndarray:
         """`predict_scores` for a frame already passed through validate_features."""
         if len(validated) == 0:
             return np.zeros(0, dtype="float64")
-        x = self.design_matrix(validated)
-        if self.classifier is not None:
-            proba = self.classifier.predict_proba(x)[:, 1]
-        else:
-            proba = fallback_scores(
-                validated["rule_flag_count"].to_numpy(dtype="float64"),
-                self.anomaly.iforest_z(x[:, MODEL_INPUTS.index("iforest_score")]),
-                x[:, MODEL_INPUTS.index("peer_deviation")],
-            )
-        return np.clip(np.asarray(proba, dtype="float64"), 0.0, 1.0)
+        return self.score_parts(validated)["risk"]
 
     def predict_scores(self, features: pd.DataFrame) -> np.ndarray:
         """Fraud score in [0, 1] per row of `features`, in the frame's row order."""
@@ -179,18 +236,6 @@ class TrainedModel:
     def metadata_json(self) -> str:
         """metadata as JSON (NaN -> null), for `models/fraud_model/<version>/metadata.json`."""
         return json.dumps(_json_safe(self.metadata), indent=2, sort_keys=True)
-
-
-def fallback_scores(
-    rule_flag_count: np.ndarray, iforest_z: np.ndarray, peer_deviation: np.ndarray
-) -> np.ndarray:
-    """Label-free score: rules + weighted upward anomaly, squashed monotonically to [0, 1)."""
-    raw = (
-        np.clip(rule_flag_count, 0.0, None)
-        + FALLBACK_ANOMALY_WEIGHT * np.clip(iforest_z, 0.0, None)
-        + FALLBACK_ANOMALY_WEIGHT * np.clip(peer_deviation, 0.0, None)
-    )
-    return np.asarray(raw / (1.0 + raw), dtype="float64")
 
 
 @dataclass
@@ -324,7 +369,7 @@ def _train_model(
         fallback_reason = (
             f"{n_pos} confirmed and {n_neg} cleared labels known by {train_end} "
             f"(need >= {min_positive_labels} confirmed and >= {min_negative_labels} cleared); "
-            "scoring with hand-written rules + anomaly signals only"
+            "scoring with the red-flag prior + anomaly signals only"
         )
 
     model = TrainedModel(
@@ -340,6 +385,7 @@ def _train_model(
         "min_negative_labels": min_negative_labels,
         "max_unlabelled": max_unlabelled,
     }
+    config = config_fingerprint(params)
     metrics: dict[str, Any] = {}
     importance: dict[str, float] = {}
     if fallback_reason is None:
@@ -360,6 +406,17 @@ def _train_model(
         )
         clf.fit(x[idx], target, sample_weight=weight)
         model.classifier = clf
+        model.label_weight = label_weight(n_pos)
+        # Re-centre on the prior's firm-wide level (module docstring): mean risks over every
+        # training day, compared on the log-odds scale.
+        parts_prior = prior_logit(x[:, MODEL_INPUTS.index(PRIOR_INPUT)])
+        mean_prior = float(np.mean(1.0 / (1.0 + np.exp(-parts_prior))))
+        mean_sup = float(np.mean(clf.predict_proba(x)[:, 1]))
+        model.supervised_shift = float(logit(np.array([mean_prior]))[0]) - float(
+            logit(np.array([mean_sup]))[0]
+        )
+        params["label_weight"] = model.label_weight
+        params["supervised_shift"] = model.supervised_shift
         params["hist_gradient_boosting"] = hgb_params
         params["unlabelled_weight"] = unlabelled_weight
         labelled = y >= 0
@@ -379,13 +436,21 @@ def _train_model(
         "model_name": MODEL_NAME,
         "version": version,
         "trained_at": _utc(trained_at).isoformat(),
-        "mode": "fallback" if fallback_reason else "supervised",
+        "mode": PRIOR_ONLY if fallback_reason else BLENDED,
+        "scoring_mode": (
+            PRIOR_ONLY
+            if fallback_reason
+            else f"blended with {n_pos + n_neg} labels ({n_pos} confirmed, weight "
+            f"{model.label_weight:.2f})"
+        ),
         "fallback_reason": fallback_reason,
         "score_kind": (
-            "squashed rules + anomaly, monotone in [0, 1)"
+            "risk from the expert red-flag prior + anomaly evidence (fixed curve)"
             if fallback_reason
-            else "HistGradientBoosting probability of a confirmed case (positive-unlabelled)"
+            else "risk: prior log-odds shrunk towards HistGradientBoosting (positive-unlabelled, "
+            "re-centred), floored at the prior on blatant red flags"
         ),
+        "prior_fingerprint": prior_fingerprint(),
         "feature_columns": list(FEATURE_COLUMNS),
         "derived_features": list(ANOMALY_COLUMNS),
         "model_inputs": list(MODEL_INPUTS),
@@ -401,6 +466,7 @@ def _train_model(
         "signal_importance": importance,
         "signal_weights": model.signal_weights,
         "data_fingerprint": fingerprint,
+        "config_fingerprint": config,
         "params": params,
         "library_versions": {
             "scikit-learn": sklearn.__version__,
@@ -409,6 +475,27 @@ def _train_model(
         },
     }
     return model
+
+
+def config_fingerprint(params: dict[str, Any]) -> str:
+    """sha256 of everything besides the data that shapes a model: the training parameters, the
+    prior's rules and numbers, the artefact format and the scikit-learn version. Same data +
+    same config = same model, so a re-run can reuse the promoted one instead of re-training."""
+    spec = {
+        "params": {k: params[k] for k in sorted(params)},
+        "prior": prior_fingerprint(),
+        "format_version": FORMAT_VERSION,
+        "scikit-learn": sklearn.__version__,
+        "model_inputs": list(MODEL_INPUTS),
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def default_config_fingerprint() -> str:
+    """The config fingerprint `train_model` records with its default parameters."""
+    return config_fingerprint(
+        {"seed": 0, "min_positive_labels": 10, "min_negative_labels": 5, "max_unlabelled": 300_000}
+    )
 
 
 def make_version(trained_at: datetime, fingerprint: str) -> str:

@@ -1,0 +1,105 @@
+"""Simulator knobs (#13): the default knobs are the default world; each knob does what it says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.integration.test_simulator import TABLES, run_sim, table_rows
+from tsfraud_simulator import WorldKnobs
+from tsfraud_simulator.cli import main as simulate_cli
+
+
+def test_default_knobs_reproduce_the_default_world(tmp_path: Path) -> None:
+    a = run_sim(tmp_path, "a", employees=60, days=20, seed=3)
+    b = run_sim(tmp_path, "b", employees=60, days=20, seed=3, knobs=WorldKnobs())
+    for table in TABLES:
+        assert table_rows(a.path, table) == table_rows(b.path, table), table
+    pd.testing.assert_frame_equal(a.truth, b.truth)
+
+
+def test_knobs_change_investigations_and_intensity(tmp_path: Path) -> None:
+    days = 60
+    base = run_sim(tmp_path, "base", employees=150, days=days, seed=8)
+    none = run_sim(
+        tmp_path,
+        "none",
+        employees=150,
+        days=days,
+        seed=8,
+        knobs=WorldKnobs(investigation_rate=0.0),
+    )
+    hidden = run_sim(
+        tmp_path,
+        "hidden",
+        employees=150,
+        days=days,
+        seed=8,
+        knobs=WorldKnobs(never_confirmed=("padding", "duplicate")),
+    )
+    subtle = run_sim(
+        tmp_path, "subtle", employees=150, days=days, seed=8, knobs=WorldKnobs(intensity="subtle")
+    )
+    cases = "SELECT * FROM investigation_cases"
+    assert len(base.q(cases)) > 0 and len(none.q(cases)) == 0
+    confirmed = hidden.q(cases + " WHERE outcome = 'confirmed'")
+    assert len(confirmed) > 0
+    assert not set(confirmed.fraud_type) & {"padding", "duplicate"}
+    base_types = set(base.q(cases + " WHERE outcome = 'confirmed'").fraud_type)
+    assert {"padding"} & base_types or {"duplicate"} & base_types  # the knob removed something
+
+    # Subtle padding adds fewer hours: the padded days' hours sit closer to activity.
+    def padding_gap(sim: object) -> float:
+        truth = sim.truth  # type: ignore[attr-defined]
+        pad = truth[truth.fraud_type == "padding"][["employee_id", "work_date"]]
+        hours = sim.q(  # type: ignore[attr-defined]
+            "SELECT employee_id, work_date, sum(hours) AS h FROM timesheet_entries "
+            "WHERE status IN ('submitted', 'approved') GROUP BY 1, 2"
+        )
+        act = sim.q(  # type: ignore[attr-defined]
+            "SELECT employee_id, activity_date AS work_date, active_minutes FROM "
+            "workstation_activity"
+        )
+        day = pad.merge(hours).merge(act)
+        return float((day.h - day.active_minutes / 60).mean())
+
+    assert padding_gap(subtle) < padding_gap(base) - 0.5
+
+
+def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown fraud type"):
+        WorldKnobs(never_confirmed=("embezzlement",))
+    with pytest.raises(ValueError, match="selection"):
+        WorldKnobs(selection="psychic")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    code = simulate_cli(
+        [
+            "simulate",
+            "--url",
+            url,
+            "--employees",
+            "40",
+            "--start",
+            "2026-03-02",
+            "--days",
+            "5",
+            "--investigation-rate",
+            "0",
+            "--never-confirmed",
+            "padding",
+            "--fraud-mix",
+            "padding=3,duplicate=0",
+        ]
+    )
+    assert code == 0
+    side = Path(str(tmp_path / "cli.db") + ".ground_truth.json")
+    knobs = WorldKnobs.from_json(__import__("json").loads(side.read_text())["knobs"])
+    assert knobs == WorldKnobs(
+        investigation_rate=0.0,
+        never_confirmed=("padding",),
+        fraud_mix={"padding": 3.0, "duplicate": 0.0},
+    )
+    assert dt.date(2026, 3, 2)  # the start parsed as a date (no error above)

@@ -1,0 +1,191 @@
+"""Detection without (or with few, or hostile) labels: prior, blending, refit, reuse.
+
+Hand-built and synthetic frames (tests/test_modeling.py's generator), a real local lake, the
+real `train_and_register_frames` the fraud_model asset calls; no Dagster, no Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from tests.unit.test_modeling import START, frame, honest_row, make_synthetic
+from tsfraud_assets.defs.model import model_store
+from tsfraud_assets.defs.model.training import train_and_register_frames
+from tsfraud_assets.lib.modeling import score_day, train_model, training_data
+from tsfraud_assets.lib.modeling.prior import RED_FLAGS, label_weight
+from tsfraud_assets.resources.lake import Lake
+
+NOW = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
+NO_LABELS = pd.DataFrame(columns=["employee_id", "work_date", "outcome", "closed_at"])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread() -> Iterator[None]:
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """80 employees x 40 days from 2024-01-01, labels closing up to mid-February."""
+    return make_synthetic(n_employees=80, n_days=40, seed=5, fraud_rate=0.03)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake(root=str(tmp_path / "lake"))
+
+
+BLATANT = {
+    "post_termination": {"post_termination_hours": 8.0},
+    "leave": {"leave_hours": 8.0},
+    "closed_project": {"closed_project_hours": 3.0},
+    "holiday": {"holiday_hours": 8.0},
+    "unassigned": {"unassigned_hours": 3.0},
+    "duplicate": {"duplicate_lines": 1.0},
+}
+
+
+def test_every_blatant_rule_is_documented_and_tested_here() -> None:
+    blatant = {f.name for f in RED_FLAGS if f.blatant}
+    assert blatant == set(BLATANT)
+    assert all(f.why and f.severity > 0 for f in RED_FLAGS)
+
+
+def test_no_labels_at_all_still_gives_a_promoted_model_and_a_list(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], lake: Lake
+) -> None:
+    features, truth, _ = world
+    outcome = train_and_register_frames(features, NO_LABELS, lake, NOW)
+    assert outcome.promoted and outcome.window is None
+    assert model_store.current_version(lake) == outcome.version
+    meta = outcome.metadata()
+    assert meta["scoring_mode"] == "prior-only" and meta["labels_used"] == 0
+    model = model_store.load_model(lake)
+    last = features[
+        pd.to_datetime(features["work_date"]) == pd.to_datetime(features["work_date"]).max()
+    ]
+    scores = score_day(model, last, alert_budget=0.05)
+    listed = scores[scores["is_suspect"]]
+    assert 0 < len(listed) <= 4  # ceiling: ceil(0.05 * 80)
+    assert (scores["scoring_mode"] == "prior-only").all()
+    # The label-free list is not noise: frauds fill it.
+    merged = listed.merge(truth.assign(work_date=pd.to_datetime(truth["work_date"]).dt.date))
+    assert merged["is_fraud"].mean() >= 0.5
+
+
+def _adversarial_labels(features: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """`n` labels that say the opposite of the truth: red-flag days cleared, clean days
+    confirmed (with a plausible fraud_type), all closed long before NOW."""
+    rng = np.random.default_rng(seed)
+    flagged = features[features["rule_flag_count"] > 0]
+    clean = features[features["rule_flag_count"] == 0]
+    cleared = flagged.sample(n=min(n // 2, len(flagged)), random_state=seed)
+    confirmed = clean.sample(n=n - len(cleared), random_state=seed + 1)
+    rows = pd.concat([cleared.assign(outcome="cleared"), confirmed.assign(outcome="confirmed")])[
+        ["employee_id", "work_date", "outcome"]
+    ]
+    rows["fraud_type"] = np.where(rows["outcome"] == "confirmed", "padding", None)
+    rows["opened_at"] = pd.Timestamp(START)
+    rows["closed_at"] = pd.Timestamp(START) + pd.to_timedelta(rng.integers(1, 40, len(rows)), "D")
+    return rows.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("n_labels", [0, 12, 30, 400])
+def test_a_single_blatant_red_flag_outranks_ordinary_days_whatever_the_labels_say(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], n_labels: int
+) -> None:
+    features = world[0]
+    labels = _adversarial_labels(features, n_labels, seed=n_labels) if n_labels else NO_LABELS
+    model = train_model(features, labels, train_end=START + dt.timedelta(days=39))
+    assert model.mode == ("prior-only" if n_labels < 20 else "blended")
+    day = START + dt.timedelta(days=45)
+    ordinary = [
+        honest_row(1, day),
+        honest_row(2, day, total_hours=9.0, active_hours=9.2),
+        honest_row(3, day, total_hours=7.5, active_hours=7.0, max_submission_lag_days=3.0),
+        honest_row(4, day, weekend_hours=0.0, round_hour_share=0.4),
+    ]
+    flagged = [honest_row(10 + i, day, **overrides) for i, overrides in enumerate(BLATANT.values())]
+    scores = score_day(model, frame(ordinary + flagged), alert_budget=1.0).set_index("employee_id")
+    worst_flagged = scores.loc[[10 + i for i in range(len(BLATANT))], "fraud_score"].min()
+    best_ordinary = scores.loc[[1, 2, 3, 4], "fraud_score"].max()
+    assert worst_flagged > best_ordinary, scores[["fraud_score", "reasons"]]
+    # In words at least "medium", and always on the list when the list has room.
+    flagged_ids = [10 + i for i in range(len(BLATANT))]
+    assert set(scores.loc[flagged_ids, "risk_level"]) <= {"high", "medium"}
+    assert scores.loc[flagged_ids, "is_suspect"].all()
+    assert set(scores.loc[[1, 2, 3, 4], "risk_level"]) == {"low"}
+    assert not scores.loc[[1, 2, 3, 4], "is_suspect"].any()
+
+
+def test_label_weight_grows_with_confirmed_cases_but_never_reaches_one() -> None:
+    weights = [label_weight(n) for n in (0, 5, 40, 400, 4000)]
+    assert weights[0] == 0 and weights == sorted(weights) and weights[-1] < 1
+    assert weights[2] == pytest.approx(0.5)
+
+
+def test_refit_after_promotion_uses_every_known_label_and_no_later_one(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], lake: Lake
+) -> None:
+    features, _, labels = world
+    now = dt.datetime(2024, 2, 12, 6, 0, tzinfo=dt.UTC)
+    closed = pd.to_datetime(labels["closed_at"], utc=True)
+    known = labels[closed <= pd.Timestamp(now)]
+    later = labels[closed > pd.Timestamp(now)]
+    assert len(known) > 30 and len(later) > 5  # both sides of `now` are exercised
+    outcome = train_and_register_frames(features, labels, lake, now)
+    assert outcome.promoted and outcome.window is not None
+    refit = model_store.load_model(lake)
+    assert refit.version == outcome.version != outcome.candidate_version
+    candidate = model_store.load_model(lake, outcome.candidate_version)
+    # The hold-out judged the candidate (trained before it) and was then given back.
+    assert candidate.metadata["training_window"]["end"] == str(outcome.window.train_end)
+    assert refit.metadata["training_window"]["end"] == "2024-02-12"
+    used = refit.metadata["labels"]
+    # Every label closed by `now` is used, except on a day whose entries were still being
+    # submitted then (that row is not known yet either); none closed later.
+    assert used["confirmed"] + used["cleared"] + used["excluded_no_training_row"] == len(known)
+    assert used["excluded_no_training_row"] <= 2
+    # ... and the refit saw exactly what a model trained on the known labels alone sees.
+    only_known = training_data(features, known, train_end=dt.date(2024, 2, 12))
+    assert refit.metadata["data_fingerprint"] == only_known.fingerprint
+    with_later = training_data(features, labels, train_end=dt.date(2024, 2, 12))
+    assert with_later.fingerprint != only_known.fingerprint  # `later` holds a same-day label
+    cand = candidate.metadata["labels"]
+    assert cand["confirmed"] + cand["cleared"] < used["confirmed"] + used["cleared"]
+    assert refit.metadata["judged_as"]["candidate_version"] == outcome.candidate_version
+
+
+def test_rerun_with_unchanged_data_reuses_the_promoted_model(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], lake: Lake
+) -> None:
+    features, _, labels = world
+    now = dt.datetime(2024, 2, 12, 6, 0, tzinfo=dt.UTC)
+    first = train_and_register_frames(features, labels, lake, now)
+    current_before = lake.read_json(model_store.CURRENT)
+    versions_before = sorted(p for p in _versions(lake))
+    later = now + dt.timedelta(minutes=30)  # no case closed meanwhile: same data
+    again = train_and_register_frames(
+        features.sample(frac=1.0, random_state=1), labels, lake, later
+    )
+    assert again.reused and not again.promoted and again.passed
+    assert again.version == first.version
+    assert lake.read_json(model_store.CURRENT) == current_before
+    assert sorted(_versions(lake)) == versions_before
+    # A label closing later changes the training data: a new model, honestly promoted or not.
+    next_week = now + dt.timedelta(days=7)
+    changed = train_and_register_frames(features, labels, lake, next_week)
+    assert not changed.reused and changed.version != first.version
+
+
+def _versions(lake: Lake) -> list[str]:
+    root = Path(lake.root) / model_store.MODEL_DIR
+    return [p.name for p in root.iterdir() if p.is_dir()]
