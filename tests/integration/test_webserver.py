@@ -35,7 +35,7 @@ from tsfraud_simulator import simulate
 START = dt.date(2026, 3, 2)
 DAY = START + dt.timedelta(days=1)
 LOCATION = "tsfraud"
-STARTUP_TIMEOUT = 60.0
+STARTUP_TIMEOUT = 240.0  # a readiness wait, not a speed target: a loaded CI box is slow
 RUN_TIMEOUT = 60.0
 
 # The layers the UI must show, from ingest to the investigators' page.
