@@ -18,6 +18,7 @@ from tsfraud_assets.automation import automation_schedules, fraud_model_job
 from tsfraud_assets.checks import raw_entries_reconcile
 from tsfraud_assets.deployment import resources_for
 from tsfraud_assets.freshness import with_freshness
+from tsfraud_assets.reviews.sensor import verdict_labels_job, verdict_sensor
 from tsfraud_assets.sensors import daily_timesheet_job, reference_tables_job, timesheet_batch_sensor
 from tsfraud_assets.settings import Settings, load_settings
 
@@ -44,9 +45,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     defs = dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[daily_timesheet_job, reference_tables_job, fraud_model_job],
+        jobs=[daily_timesheet_job, reference_tables_job, fraud_model_job, verdict_labels_job],
         schedules=automation_schedules(),
-        sensors=[timesheet_batch_sensor],
+        sensors=[timesheet_batch_sensor, verdict_sensor],
         resources=resources_for(settings or load_settings()),
     )
     # Freshness policies, the partition freshness checks and their sensor, over the whole graph.

@@ -14,10 +14,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from tsfraud_assets.dbt_support import dbt_vars, stream_with_adapter_responses
 from tsfraud_assets.partitions import daily_partitions, partition_days, single_run
 from tsfraud_assets.resources.dbt import dbt_project
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.reviews.dispositions import ensure_dataset as ensure_dispositions_dataset
 from tsfraud_assets.settings import load_settings
 
 DBT_PROJECT = dbt_project(load_settings().deployment)
-REFERENCE_MODELS = "stg_employees stg_investigation_cases investigation_labels"
+# suspect_dispositions is a view over the investigators' verdicts that the labels read.
+REFERENCE_MODELS = "stg_employees stg_investigation_cases suspect_dispositions investigation_labels"
 
 
 class TsfraudDbtTranslator(DagsterDbtTranslator):
@@ -54,7 +57,12 @@ def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
     name="dbt_reference_models",
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_reference_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+) -> Iterator[Any]:
+    # The verdicts' view must find a file to read (DuckDB fails on an empty glob, and the
+    # stand-in for a missing dataset would hide the first verdicts until the next build).
+    ensure_dispositions_dataset(lake)
     # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
     # anything builds on them. DuckDB reads the Parquet directly, so the local deployment
     # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
