@@ -396,3 +396,91 @@ def test_the_sensor_requests_one_retraining_per_batch_of_new_verdicts(
     with dg.build_sensor_context(resources=resources, cursor=result.cursor) as context:
         again = verdict_sensor(context)
     assert not again.run_requests
+
+
+# ------------------------------------------------------------------------- a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def served(world: dict[str, Any]) -> Any:
+    """The app on a loopback port, served by uvicorn in a thread, as `tsfraud review` does."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    app = create_app(world["warehouse"], world["lake"])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install)")
+def test_in_a_browser_an_investigator_reviews_the_list(
+    served: str, world: dict[str, Any], tmp_path: Path
+) -> None:
+    """Load the list, open a person, record a verdict, see it stored and shown; then the day
+    is re-scored under an open page and the stale form is refused, not pinned to the new list.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(served + "/")
+        assert "still filling" in page.locator("#completeness").inner_text()
+        row = page.locator("#row-E000001")
+        assert "Acme Freight" in row.inner_text() and "3 in 30 days" in row.inner_text()
+        page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
+
+        page.click("#row-E000001 a.person")
+        page.wait_for_url("**/person/E000001**")
+        assert page.locator("h1").inner_text() == "E000001"
+        page.go_back()
+
+        row.locator("summary").click()
+        row.locator("select[name=outcome]").select_option("confirmed:padding")
+        row.locator("input[name=reviewer]").fill("Dee Browser")
+        row.locator("textarea[name=note]").fill("<b>11 h</b> booked, badge 2.5 h")
+        row.locator("button[type=submit]").click()
+        page.wait_for_url("**msg=Recorded**")
+        assert "Recorded: confirmed (padding)" in page.locator(".notice").inner_text()
+        assert "confirmed: padding" in page.locator("#row-E000001").inner_text()
+        stored = _stored(world)
+        assert list(stored["reviewer"]) == ["Dee Browser"]
+        assert stored.iloc[0]["note"] == "<b>11 h</b> booked, badge 2.5 h"
+
+        # Open the form for the second person, then the day is re-scored underneath.
+        row2 = page.locator("#row-E000002")
+        row2.locator("summary").click()
+        rescored = _scores()
+        rescored.loc[rescored["work_date"] == DAY, "scored_at"] = SCORED_AT + dt.timedelta(hours=2)
+        _build(world["path"], world["lake"], rescored)
+        row2.locator("select[name=outcome]").select_option("cleared:model_error")
+        row2.locator("input[name=reviewer]").fill("Dee Browser")
+        row2.locator("button[type=submit]").click()
+        assert "re-scored since you opened it" in page.locator("#error-text").inner_text()
+        assert len(_stored(world)) == 1
+
+        assert all(u.startswith(served) for u in requests), "a page fetched from elsewhere"
+        browser.close()
