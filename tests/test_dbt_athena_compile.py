@@ -240,4 +240,6 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "raw_employees": ["raw_employees"],
         "raw_investigation_cases": ["raw_investigation_cases"],
         "timesheet_scores": ["timesheet_scores"],
+        "raw_clients": ["raw_clients"],
+        "suspect_disposition_files": ["suspect_disposition_files"],
     }

@@ -36,6 +36,8 @@ LAKE_SOURCES: dict[str, tuple[str, bool]] = {
     "raw_employees": ("raw/employees", False),
     "raw_investigation_cases": ("raw/investigation_cases", False),
     "timesheet_scores": ("scores/timesheet_scores", True),
+    "raw_clients": ("raw/clients", False),
+    "suspect_disposition_files": ("reviews/suspect_dispositions", False),
 }
 HIVE_PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 
@@ -209,7 +211,7 @@ def contract_columns(source: str) -> dict[str, str]:
             for name in PROCESSED_COLUMNS
             if name != PARTITION_COLUMN
         }
-    if source in ("raw_employees", "raw_investigation_cases"):
+    if source in ("raw_employees", "raw_investigation_cases", "raw_clients"):
         from tsfraud_assets.contract import table
 
         return {c.name: sql_to_hive(c.sql_type) for c in table(source.removeprefix("raw_")).columns}
@@ -217,6 +219,10 @@ def contract_columns(source: str) -> dict[str, str]:
         from tsfraud_assets.scoring import SCORES_SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCORES_SCHEMA}
+    if source == "suspect_disposition_files":
+        from tsfraud_assets.reviews.dispositions import SCHEMA
+
+        return {f.name: arrow_to_hive(f.type) for f in SCHEMA}
     raise KeyError(source)
 
 
