@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 import duckdb
@@ -484,3 +484,110 @@ def test_in_a_browser_an_investigator_reviews_the_list(
 
         assert all(u.startswith(served) for u in requests), "a page fetched from elsewhere"
         browser.close()
+
+
+# ------------------------------------------------------------------------- the Athena path
+
+
+class DuckAthena:
+    """Athena's client API answered by DuckDB: the app's SQL goes through AthenaWarehouse as in
+    production (parameters spliced in as Athena literals, results typed from Athena's strings,
+    idempotency tokens honoured), against the same relations under the `tsfraud` schema."""
+
+    TYPES: ClassVar[dict[str, str]] = {
+        "BIGINT": "bigint",
+        "INTEGER": "integer",
+        "DOUBLE": "double",
+        "VARCHAR": "varchar",
+    }
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.by_token: dict[str, str] = {}
+        self.results: dict[str, tuple[list[dict[str, str]], list[list[str | None]]]] = {}
+
+    def start_query_execution(self, **request: Any) -> dict[str, Any]:
+        token = request["ClientRequestToken"]
+        if token in self.by_token:  # what Athena does with a token it has seen
+            return {"QueryExecutionId": self.by_token[token]}
+        sql = request["QueryString"]
+        for literal in request.get("ExecutionParameters", []):
+            sql = sql.replace("?", literal, 1)
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            cursor = con.execute(sql)
+            described = cursor.description or []
+            rows = cursor.fetchall()
+        columns = [{"Name": d[0], "Type": self._type(str(d[1]))} for d in described]
+        text = [[self._text(v) for v in row] for row in rows]
+        query_id = f"q{len(self.results)}"
+        self.results[query_id] = (columns, text)
+        self.by_token[token] = query_id
+        return {"QueryExecutionId": query_id}
+
+    def _type(self, duck: str) -> str:
+        if duck.startswith("TIMESTAMP"):
+            return "timestamp"
+        if duck == "DATE":
+            return "date"
+        if duck == "BOOLEAN":
+            return "boolean"
+        return self.TYPES.get(duck, "varchar")
+
+    @staticmethod
+    def _text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ", timespec="milliseconds")  # Athena's precision
+        return str(value)
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
+        return {
+            "QueryExecution": {
+                "QueryExecutionId": QueryExecutionId,
+                "Status": {"State": "SUCCEEDED"},
+                "StatementType": "DML",
+                "Statistics": {"DataScannedInBytes": 1024},
+            }
+        }
+
+    def get_query_results(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+        columns, rows = self.results[QueryExecutionId]
+        header = [{"VarCharValue": c["Name"]} for c in columns]
+        data = [[{} if v is None else {"VarCharValue": v} for v in row] for row in rows]
+        return {
+            "ResultSet": {
+                "ResultSetMetadata": {"ColumnInfo": columns},
+                "Rows": [{"Data": header}] + [{"Data": d} for d in data],
+            }
+        }
+
+
+def test_the_pages_work_on_the_athena_warehouse(world: dict[str, Any]) -> None:
+    from tsfraud_assets.resources.warehouse import AthenaWarehouse
+
+    with duckdb.connect(str(world["path"])) as con:
+        con.execute("create schema tsfraud")
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall():
+            con.execute(f'create view tsfraud."{name}" as select * from main."{name}"')
+    athena = DuckAthena(world["path"])
+    warehouse = AthenaWarehouse(schema_name="tsfraud").use_clients(athena, sleep=lambda s: None)
+    client = TestClient(create_app(warehouse, world["lake"]))
+
+    page = client.get("/")
+    assert page.status_code == 200 and "still filling" in page.text and "Acme Freight" in page.text
+    scored_at = SCORED_AT.isoformat(sep=" ", timespec="milliseconds")  # as Athena returns it
+    sent = client.post(
+        "/verdict", data=_form(scored_at=scored_at, note="badge logs"), follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    # The same list query again, in a new request, must see the verdict (a fresh token).
+    page = client.get("/")
+    assert "cleared: work off network" in page.text
+    person = client.get(f"/person/E000001?until={DAY}")
+    assert person.status_code == 200 and "badge logs" in person.text
+    assert len(_stored(world)) == 1

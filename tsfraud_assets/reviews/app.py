@@ -20,13 +20,14 @@ from urllib.parse import urlencode
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.resources.warehouse import Warehouse, WarehouseError
+from tsfraud_assets.resources.warehouse import AthenaWarehouse, Warehouse, WarehouseError
 from tsfraud_assets.reviews import dispositions, views
 
 HERE = Path(__file__).parent
@@ -48,6 +49,17 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def fresh_reads(warehouse: Warehouse) -> None:
+    """Give each request its own Athena idempotency scope.
+
+    AthenaWarehouse derives a query's token from its SQL, parameters and scope, so within one
+    scope an identical query returns the first result again: right for a retried Dagster step,
+    wrong for a page that must show the verdict recorded a second ago. A long-lived app would
+    otherwise serve the list as it was at start-up. DuckDB has no such cache."""
+    if isinstance(warehouse, AthenaWarehouse) and warehouse.run_scope is None:
+        warehouse._scope = uuid.uuid4().hex
+
+
 def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
     env = _environment()
 
@@ -56,6 +68,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         return HTMLResponse(env.get_template(name).render(**page), status_code=status)
 
     def list_page(request: Request) -> Response:
+        fresh_reads(warehouse)
         message = request.query_params.get("msg", "")
         error = ""
         day: dt.date | None = None
@@ -82,6 +95,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         )
 
     def person_page(request: Request) -> Response:
+        fresh_reads(warehouse)
         raw = request.path_params["code"]
         message = request.query_params.get("msg", "")
         try:
@@ -107,6 +121,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
 
     async def verdict(request: Request) -> Response:
         form = await request.form()
+        fresh_reads(warehouse)
         field = {k: str(form.get(k) or "") for k in form}
         back = field.get("back") or "/"
         if not back.startswith("/") or back.startswith("//"):
@@ -115,7 +130,9 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         # show the reasons that belong to the chosen verdict.
         verdict_name, _, reason = field.get("outcome", "").partition(":")
         try:
-            recorded = dispositions.record_verdict(
+            # Blocking reads (Athena polls): off the event loop.
+            recorded = await run_in_threadpool(
+                dispositions.record_verdict,
                 warehouse,
                 lake,
                 employee_code=field.get("employee_code", ""),
