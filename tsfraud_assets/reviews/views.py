@@ -45,6 +45,10 @@ def _date(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def _num(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -70,7 +74,7 @@ def completeness(warehouse: Warehouse, day: dt.date) -> Completeness:
         f"where work_date in ({placeholders}) group by work_date",
         same_weekdays,
     )
-    by_day = {_date(r.work_date): int(r.n) for r in counts.itertuples()}
+    by_day = {_date(r["work_date"]): int(r["n"]) for r in _records(counts)}
     scored = by_day.get(day, 0)
     history = [by_day[d] for d in same_weekdays[1:] if d in by_day]
     weekday = day.strftime("%A")
@@ -102,14 +106,14 @@ def _latest_verdicts(frame: pd.DataFrame) -> dict[tuple[int, dt.date], dict[str,
     latest: dict[tuple[int, dt.date], dict[str, Any]] = {}
     if frame.empty:
         return latest
-    for r in frame.sort_values("decided_at").to_dict("records"):
+    for r in _records(frame.sort_values("decided_at")):
         latest[(int(r["employee_id"]), _date(r["work_date"]))] = r
     return latest
 
 
 def _projects(frame: pd.DataFrame) -> dict[tuple[int, dt.date], list[dict[str, Any]]]:
     out: dict[tuple[int, dt.date], list[dict[str, Any]]] = {}
-    for r in frame.sort_values("hours", ascending=False).to_dict("records"):
+    for r in _records(frame.sort_values("hours", ascending=False)):
         out.setdefault((int(r["employee_id"]), _date(r["work_date"])), []).append(
             {
                 "project_code": r["project_code"],
@@ -153,7 +157,7 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
         [day - dt.timedelta(days=29), day - dt.timedelta(days=89), day, day],
     )
     counts = {
-        int(r.employee_id): (int(r.flags_30d), int(r.flags_90d)) for r in history.itertuples()
+        int(r["employee_id"]): (int(r["flags_30d"]), int(r["flags_90d"])) for r in _records(history)
     }
     hours = warehouse.query(
         f"select * from {warehouse.relation('review_entry_hours')} where work_date = ? "
@@ -169,7 +173,7 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
     )
     out = DayList(day, first, last, completeness(warehouse, day))
     listed = len(rows)
-    for r in rows.to_dict("records"):
+    for r in _records(rows):
         key = (int(r["employee_id"]), day)
         f30, f90 = counts.get(int(r["employee_id"]), (1, 1))
         out.rows.append(
@@ -212,7 +216,7 @@ def person(warehouse: Warehouse, employee_code: str, until: dt.date | None = Non
     )
     if found.empty:
         return None
-    employee = found.iloc[0].to_dict()
+    employee = _records(found)[0]
     employee_id = int(employee["employee_id"])
     span = scored_span(warehouse)
     until = until or (span[1] if span else dt.date.today())
@@ -245,7 +249,7 @@ def person(warehouse: Warehouse, employee_code: str, until: dt.date | None = Non
         [employee_id, until - dt.timedelta(days=89), until],
     )
     out_days = []
-    for r in days.to_dict("records"):
+    for r in _records(days):
         day = _date(r["work_date"])
         out_days.append(
             {
@@ -261,7 +265,7 @@ def person(warehouse: Warehouse, employee_code: str, until: dt.date | None = Non
                 "verdict": latest.get((employee_id, day)),
             }
         )
-    verdicts = verdict_rows.to_dict("records")
+    verdicts = _records(verdict_rows)
     for v in verdicts:
         v["work_date"] = _date(v["work_date"])
     return Person(employee, since, until, out_days, verdicts, int(flags["n"].iloc[0]))
