@@ -299,6 +299,9 @@ def test_person_page_and_unknown_code(client: TestClient) -> None:
     page = client.get(f"/person/E000001?until={DAY}")
     assert page.status_code == 200
     assert "flagged" in page.text and "Acme Freight" in page.text
+    # A flagged day carries its own verdict form, keyed to that day's list version.
+    assert page.text.count('name="outcome"') == 3  # DAY and the two Wednesdays before
+    assert f'name="scored_at" value="{pd.Timestamp(SCORED_AT).isoformat()}"' in page.text
     missing = client.get("/person/E999999")
     assert missing.status_code == 404 and "no employee with code E999999" in missing.text
 

@@ -150,7 +150,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
             return render("error.html", status=400, error=str(exc), back=back)
         what = f"{field.get('employee_code', '').upper()} on {field.get('work_date')}"
         if recorded.created:
-            msg = f"Recorded: {verdict_name} ({reason}) for {what}."
+            msg = f"Recorded: {verdict_name} ({reason.replace('_', ' ')}) for {what}."
         else:
             msg = f"Already recorded (the same form was sent twice): {verdict_name} for {what}."
         base = back.split("msg=")[0].rstrip("?&")

@@ -243,6 +243,16 @@ def person(warehouse: Warehouse, employee_code: str, until: dt.date | None = Non
         [employee_id],
     )
     latest = _latest_verdicts(verdict_rows)
+    # The list version of each flagged day, which a verdict from this page is keyed to.
+    listed = warehouse.query(
+        f"select work_date, model_version, scored_at from {warehouse.relation('review_suspects')} "
+        "where employee_id = ? and work_date between ? and ?",
+        [employee_id, since, until],
+    )
+    versions = {
+        _date(r["work_date"]): (str(r["model_version"]), pd.Timestamp(r["scored_at"]).isoformat())
+        for r in _records(listed)
+    }
     flags = warehouse.query(
         f"select count(*) as n from {scores} where employee_id = ? and is_suspect "
         "and work_date between ? and ?",
@@ -263,6 +273,7 @@ def person(warehouse: Warehouse, employee_code: str, until: dt.date | None = Non
                 else [],
                 "projects": projects.get((employee_id, day), []),
                 "verdict": latest.get((employee_id, day)),
+                "list_version": versions.get(day),
             }
         )
     verdicts = _records(verdict_rows)
