@@ -361,7 +361,13 @@ def test_athena_creates_missing_replaces_drifted_keeps_current_refuses_foreign(
         if query_id not in before
     ]
     assert sorted(sent) == sorted(
-        ddl[name].sql("athena") for name in ("raw_employees", "raw_investigation_cases")
+        ddl[name].sql("athena")
+        for name in (
+            "raw_employees",
+            "raw_investigation_cases",
+            "raw_clients",  # missing too, like the cases
+            "suspect_disposition_files",
+        )
     )
     # moto runs no DDL: the drifted table, deleted from Glue, stays gone here; on Athena the
     # CREATE sent right after the delete recreates it. The view was not touched.

@@ -89,6 +89,9 @@ TIMESHEET_SCORE_SCHEMA = pa.schema(
         ("is_suspect", pa.bool_()),
         ("reasons", pa.string()),
         ("model_version", pa.string()),
+        ("previous_score", pa.float64()),
+        ("score_changed", pa.bool_()),
+        ("scored_at", pa.timestamp("us")),
     ]
 )
 
