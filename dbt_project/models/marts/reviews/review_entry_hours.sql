@@ -13,7 +13,7 @@ with entries as (
 
 clients as (
 
-    {{ lake_source('raw_clients') }}
+    select * from {{ ref('stg_clients') }}
 
 )
 
