@@ -19,8 +19,11 @@ from tsfraud_assets.reviews.dispositions import ensure_dataset as ensure_disposi
 from tsfraud_assets.settings import load_settings
 
 DBT_PROJECT = dbt_project(load_settings().deployment)
-# suspect_dispositions is a view over the investigators' verdicts that the labels read.
-REFERENCE_MODELS = "stg_employees stg_investigation_cases suspect_dispositions investigation_labels"
+# suspect_dispositions: the investigators' verdicts the labels read; stg_clients: client names
+# the daily review views join (both views over reference data, built with the snapshots).
+REFERENCE_MODELS = (
+    "stg_employees stg_investigation_cases suspect_dispositions investigation_labels stg_clients"
+)
 
 
 class TsfraudDbtTranslator(DagsterDbtTranslator):

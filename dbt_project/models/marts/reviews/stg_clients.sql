@@ -2,7 +2,7 @@
     Client names, so the review pages and `tsfraud query` name the client instead of showing
     its id. A view over the raw snapshot (a few hundred rows).
 #}
-{{ config(materialized='view', tags=['reports']) }}
+{{ config(materialized='view') }}
 
 with source as (
 
