@@ -242,4 +242,5 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "timesheet_scores": ["timesheet_scores"],
         "raw_clients": ["raw_clients"],
         "suspect_disposition_files": ["suspect_disposition_files"],
+        "timesheet_score_versions": ["timesheet_score_versions"],
     }

@@ -38,6 +38,7 @@ LAKE_SOURCES: dict[str, tuple[str, bool]] = {
     "timesheet_scores": ("scores/timesheet_scores", True),
     "raw_clients": ("raw/clients", False),
     "suspect_disposition_files": ("reviews/suspect_dispositions", False),
+    "timesheet_score_versions": ("scores/timesheet_score_versions", True),
 }
 HIVE_PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 
@@ -215,7 +216,7 @@ def contract_columns(source: str) -> dict[str, str]:
         from tsfraud_assets.contract import table
 
         return {c.name: sql_to_hive(c.sql_type) for c in table(source.removeprefix("raw_")).columns}
-    if source == "timesheet_scores":
+    if source in ("timesheet_scores", "timesheet_score_versions"):
         from tsfraud_assets.scoring import SCORES_SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCORES_SCHEMA}
@@ -367,6 +368,7 @@ def test_athena_creates_missing_replaces_drifted_keeps_current_refuses_foreign(
             "raw_investigation_cases",
             "raw_clients",  # missing too, like the cases
             "suspect_disposition_files",
+            "timesheet_score_versions",
         )
     )
     # moto runs no DDL: the drifted table, deleted from Glue, stays gone here; on Athena the

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import dagster as dg
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 from starlette.testclient import TestClient
 
@@ -79,7 +80,9 @@ def _scores() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _build(path: Path, lake: Lake, scores: pd.DataFrame) -> None:
+def _build(
+    path: Path, lake: Lake, scores: pd.DataFrame, versions: pd.DataFrame | None = None
+) -> None:
     employees = _employees()
     suspects = scores[scores["is_suspect"]].merge(employees, on="employee_id")
     suspects = suspects.assign(
@@ -116,6 +119,16 @@ def _build(path: Path, lake: Lake, scores: pd.DataFrame) -> None:
             "review_suspects": suspects,
             "employee_day_features": features,
             "review_entry_hours": hours,
+            "suspect_list_versions": versions
+            if versions is not None
+            else pd.DataFrame(
+                {
+                    "employee_code": pd.Series(dtype=str),
+                    "work_date": pd.Series(dtype="datetime64[us]"),
+                    "fraud_score": pd.Series(dtype=float),
+                    "scored_at": pd.Series(dtype="datetime64[us]"),
+                }
+            ),
         }.items():
             con.register("frame", frame)
             con.execute(f'create or replace table "{name}" as select * from frame')
@@ -257,6 +270,55 @@ def test_the_list_counts_repeat_flags_and_names_the_client(world: dict[str, Any]
     assert first["projects"][0]["client_name"] == "Acme Freight"
     assert first["manager_code"] == "E000099"
     assert first["risk_level"] == "high"
+
+
+def test_the_list_says_what_changed_since_the_version_it_replaced(world: dict[str, Any]) -> None:
+    assert views.day_list(world["warehouse"], DAY).changes.previous_scored_at is None  # type: ignore[union-attr]
+    earlier = SCORED_AT - dt.timedelta(days=1)
+    versions = pd.DataFrame(
+        [
+            # two archived versions: the page compares with the latest one only
+            {
+                "employee_code": "E000007",
+                "work_date": DAY,
+                "fraud_score": 0.5,
+                "scored_at": earlier - dt.timedelta(days=1),
+            },
+            {
+                "employee_code": "E000001",
+                "work_date": DAY,
+                "fraud_score": 0.60,
+                "scored_at": earlier,
+            },
+            {
+                "employee_code": "E000003",
+                "work_date": DAY,
+                "fraud_score": 0.40,
+                "scored_at": earlier,
+            },
+        ]
+    )
+    _build(world["path"], world["lake"], _scores(), versions)
+    changes = views.day_list(world["warehouse"], DAY).changes  # type: ignore[union-attr]
+    assert changes is not None and changes.previous_scored_at == earlier
+    assert changes.added == ["E000002"]
+    assert changes.dropped == [{"employee_code": "E000003", "fraud_score": 0.40}]
+    assert changes.moved == [{"employee_code": "E000001", "before": 0.60, "now": 0.89}]
+    page = TestClient(create_app(world["warehouse"], world["lake"])).get("/")
+    assert "Re-scored:" in page.text and "Dropped (no longer flagged)" in page.text
+
+
+def test_a_re_score_archives_the_list_it_replaces_once(tmp_path: Path) -> None:
+    from tsfraud_assets.reviews.history import VERSIONS_DATASET, archive_list_version
+
+    lake = Lake(root=str(tmp_path / "lake"))
+    previous = pa.table(
+        {"employee_id": [1, 2], "fraud_score": [0.9, 0.1], "scored_at": [SCORED_AT, SCORED_AT]}
+    )
+    first = archive_list_version(lake, DAY, previous)
+    assert first is not None and first.endswith(f"work_date={DAY}/20260625T063000123456.parquet")
+    assert archive_list_version(lake, DAY, previous) is None  # kept once, never rewritten
+    assert lake.read_partition(VERSIONS_DATASET, DAY).num_rows == 2  # type: ignore[union-attr]
 
 
 def test_risk_level_follows_the_place_in_the_list() -> None:

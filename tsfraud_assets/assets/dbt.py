@@ -15,7 +15,7 @@ from tsfraud_assets.dbt_support import dbt_vars, stream_with_adapter_responses
 from tsfraud_assets.partitions import daily_partitions, partition_days, single_run
 from tsfraud_assets.resources.dbt import dbt_project
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.reviews.dispositions import ensure_dataset as ensure_dispositions_dataset
+from tsfraud_assets.reviews import ensure_review_datasets
 from tsfraud_assets.settings import load_settings
 
 DBT_PROJECT = dbt_project(load_settings().deployment)
@@ -63,9 +63,7 @@ def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
 def dbt_reference_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
 ) -> Iterator[Any]:
-    # The verdicts' view must find a file to read (DuckDB fails on an empty glob, and the
-    # stand-in for a missing dataset would hide the first verdicts until the next build).
-    ensure_dispositions_dataset(lake)
+    ensure_review_datasets(lake)  # the verdicts' and list versions' views need a file
     # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
     # anything builds on them. DuckDB reads the Parquet directly, so the local deployment
     # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
@@ -99,5 +97,8 @@ def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -
     backfill_policy=single_run,
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_report_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+) -> Iterator[Any]:
+    ensure_review_datasets(lake)  # the daily job may run before any reference refresh
     yield from build_window(context, dbt)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from tsfraud_assets.resources.warehouse import Warehouse
+from tsfraud_assets.reviews.history import ListChanges, list_changes
 
 FILLING_SHARE = 0.8
 """A day is "still filling" while it has fewer scored employee-days than this share of the
@@ -39,6 +40,7 @@ class DayList:
     last_day: dt.date
     completeness: Completeness
     rows: list[dict[str, Any]] = field(default_factory=list)
+    changes: ListChanges | None = None
 
 
 def _date(value: Any) -> dt.date:
@@ -171,7 +173,15 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
             [day],
         )
     )
+    versions = warehouse.query(
+        f"select employee_code, fraud_score, scored_at "
+        f"from {warehouse.relation('suspect_list_versions')} where work_date = ?",
+        [day],
+    )
+    if not versions.empty:  # the version just before the current one: the latest archived
+        versions = versions[versions["scored_at"] == versions["scored_at"].max()]
     out = DayList(day, first, last, completeness(warehouse, day))
+    out.changes = list_changes(rows, versions)
     listed = len(rows)
     for r in _records(rows):
         key = (int(r["employee_id"]), day)
