@@ -540,12 +540,22 @@ def test_in_a_browser_an_investigator_reviews_the_list(
         row2.locator("summary").click()
         rescored = _scores()
         rescored.loc[rescored["work_date"] == DAY, "scored_at"] = SCORED_AT + dt.timedelta(hours=2)
-        _build(world["path"], world["lake"], rescored)
+        replaced = pd.DataFrame(  # the version the re-score replaced: E000003 was on it
+            [
+                {"employee_code": c, "work_date": DAY, "fraud_score": f, "scored_at": SCORED_AT}
+                for c, f in (("E000001", 0.89), ("E000002", 0.88), ("E000003", 0.30))
+            ]
+        )
+        _build(world["path"], world["lake"], rescored, replaced)
         row2.locator("select[name=outcome]").select_option("cleared:model_error")
         row2.locator("input[name=reviewer]").fill("Dee Browser")
         row2.locator("button[type=submit]").click()
         assert "re-scored since you opened it" in page.locator("#error-text").inner_text()
         assert len(_stored(world)) == 1
+        page.goto(served + "/")  # the re-scored list says what changed
+        changes = page.locator("#changes").inner_text()
+        assert "Dropped (no longer flagged): E000003 (was 0.300)" in changes
+        page.screenshot(path=str(tmp_path / "rescored.png"), full_page=True)
 
         assert all(u.startswith(served) for u in requests), "a page fetched from elsewhere"
         browser.close()
