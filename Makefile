@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck ui install clean benchmark-simulate benchmark-ingest \
+.PHONY: demo test lint typecheck ui review install clean benchmark-simulate benchmark-ingest \
 	benchmark-detection benchmark-e2e
 
 $(STAMP): pyproject.toml
@@ -45,6 +45,12 @@ benchmark-detection: $(STAMP)
 
 benchmark-e2e: $(STAMP)
 	$(BIN)/python benchmarks/e2e.py
+
+# The investigators' review app on http://127.0.0.1:8765/ (HOST=0.0.0.0 to share it).
+HOST ?= 127.0.0.1
+PORT ?= 8765
+review: $(STAMP)
+	$(BIN)/tsfraud review --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -19,6 +19,7 @@ from tsfraud_assets.defs.automation.sensors import (
     build_timesheet_batch_sensor,
     reference_tables_job,
 )
+from tsfraud_assets.defs.automation.verdict_sensor import verdict_labels_job, verdict_sensor
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
 from tsfraud_assets.defs.model.assets import fraud_model
@@ -50,9 +51,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_model_evaluation(settings.ground_truth_location),
         ],
         asset_checks=[build_raw_entries_reconcile(partitions)],
-        jobs=[daily_job, reference_tables_job, fraud_model_job],
+        jobs=[daily_job, reference_tables_job, fraud_model_job, verdict_labels_job],
         schedules=automation_schedules(settings.timezone, daily_job, partitions),
-        sensors=[build_timesheet_batch_sensor(daily_job, partitions)],
+        sensors=[build_timesheet_batch_sensor(daily_job, partitions), verdict_sensor],
         resources=resources_for(settings),
     )
     # Freshness policies, the partition freshness checks and their sensor, over the whole graph.

@@ -241,4 +241,7 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "raw_employees": ["raw_employees"],
         "raw_investigation_cases": ["raw_investigation_cases"],
         "timesheet_scores": ["timesheet_scores"],
+        "raw_clients": ["raw_clients"],
+        "suspect_disposition_files": ["suspect_disposition_files"],
+        "timesheet_score_versions": ["timesheet_score_versions"],
     }

@@ -36,6 +36,9 @@ LAKE_SOURCES: dict[str, tuple[str, bool]] = {
     "raw_employees": ("raw/employees", False),
     "raw_investigation_cases": ("raw/investigation_cases", False),
     "timesheet_scores": ("scores/timesheet_scores", True),
+    "raw_clients": ("raw/clients", False),
+    "suspect_disposition_files": ("reviews/suspect_dispositions", False),
+    "timesheet_score_versions": ("scores/timesheet_score_versions", True),
 }
 HIVE_PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 
@@ -209,14 +212,18 @@ def contract_columns(source: str) -> dict[str, str]:
             for name in PROCESSED_COLUMNS
             if name != PARTITION_COLUMN
         }
-    if source in ("raw_employees", "raw_investigation_cases"):
+    if source in ("raw_employees", "raw_investigation_cases", "raw_clients"):
         from tsfraud_assets.lib.contract import table
 
         return {c.name: sql_to_hive(c.sql_type) for c in table(source.removeprefix("raw_")).columns}
-    if source == "timesheet_scores":
+    if source in ("timesheet_scores", "timesheet_score_versions"):
         from tsfraud_assets.defs.suspects.scoring import SCORES_SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCORES_SCHEMA}
+    if source == "suspect_disposition_files":
+        from tsfraud_assets.reviews.dispositions import SCHEMA
+
+        return {f.name: arrow_to_hive(f.type) for f in SCHEMA}
     raise KeyError(source)
 
 
@@ -355,7 +362,14 @@ def test_athena_creates_missing_replaces_drifted_keeps_current_refuses_foreign(
         if query_id not in before
     ]
     assert sorted(sent) == sorted(
-        ddl[name].sql("athena") for name in ("raw_employees", "raw_investigation_cases")
+        ddl[name].sql("athena")
+        for name in (
+            "raw_employees",
+            "raw_investigation_cases",
+            "raw_clients",  # missing too, like the cases
+            "suspect_disposition_files",
+            "timesheet_score_versions",
+        )
     )
     # moto runs no DDL: the drifted table, deleted from Glue, stays gone here; on Athena the
     # CREATE sent right after the delete recreates it. The view was not touched.

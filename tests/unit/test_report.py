@@ -22,6 +22,7 @@ from tsfraud_assets.defs.reports.assets import (
     LATEST,
     REPORT_DIR,
     build_investigator_report,
+    plotly_file,
     report_path,
 )
 from tsfraud_assets.defs.reports.cost import AssetCost, DayRunCost
@@ -290,7 +291,7 @@ def test_report_lists_the_suspects_in_rank_order_with_each_reason() -> None:
 
 
 def test_report_is_self_contained_with_plotly_inlined_once() -> None:
-    page = render_report(report_data())
+    page = render_report(report_data(), engineers=True)
     assert _script_sources(page) == []  # no CDN, no file next to the page
     assert not re.search(r"<link[^>]+href\s*=\s*[\"']?https?:", page)
     assert len(page) > 1_000_000  # plotly.js itself is in the file
@@ -302,6 +303,33 @@ def test_report_is_self_contained_with_plotly_inlined_once() -> None:
     assert "promoted · current" in page
     assert "Week of Mon 02 Mar by practice" in page
     assert "0.912" in page  # model metric from metadata.json
+
+
+def test_the_investigators_page_is_lean_and_loads_the_shared_plotly() -> None:
+    """What the asset writes: plotly.js by reference to the one copy beside the pages, and no
+    engineers' sections (the model's metrics and the run's cost live in Dagster metadata)."""
+    page = render_report(report_data(), plotly_src="../plotly-x.min.js")
+    assert _script_sources(page) == ["../plotly-x.min.js"]
+    from plotly.offline import get_plotlyjs
+
+    assert get_plotlyjs()[-2000:] not in page  # the 3.5 MB bundle is not in the file
+    assert len(page.encode()) < 300_000
+    assert page.count("Plotly.newPlot(") == 3  # trends, scores, signals
+    assert "<h2>Model</h2>" not in page and "Cost of this day" not in page
+    assert "0.912" not in page  # a model metric: engineers' material
+    assert f"Scored by model {VERSION}" in page
+
+
+def test_every_office_is_in_the_flag_rate_table() -> None:
+    summary = summary_frame(DAY - dt.timedelta(days=55), DAY)
+    offices = set(summary["office"])
+    many = pd.concat(
+        [summary.assign(office=f"Office {i:02d}") for i in range(12)], ignore_index=True
+    )
+    page = render_report(report_data(daily_summary=many))
+    table = page[page.index("<h3>By office</h3>") :]
+    table = table[: table.index("</table>")]
+    assert all(f"<td>Office {i:02d}</td>" in table for i in range(12)), offices
 
 
 def test_report_escapes_text_from_the_data() -> None:
@@ -332,10 +360,15 @@ def test_a_day_without_scores_says_so_and_still_shows_the_trends() -> None:
 
 def test_a_superseded_model_is_marked_as_such() -> None:
     newer = {**CURRENT_POINTER, "version": "20260310T000000-99999999"}
-    page = render_report(report_data(models=[ModelInfo(VERSION, MODEL_METADATA, newer)]))
+    data = report_data(models=[ModelInfo(VERSION, MODEL_METADATA, newer)])
+    lean = render_report(data)
+    assert "(superseded: current is 20260310T000000-99999999)" in lean
+    page = render_report(data, engineers=True)
     assert "superseded" in page
     assert "current is 20260310T000000-99999999" in page
-    missing = render_report(report_data(models=[ModelInfo(VERSION, {}, CURRENT_POINTER)]))
+    missing = render_report(
+        report_data(models=[ModelInfo(VERSION, {}, CURRENT_POINTER)]), engineers=True
+    )
     assert "No metadata.json for this version" in missing
 
 
@@ -350,7 +383,8 @@ def test_report_shows_the_cost_of_the_days_run() -> None:
         ),
         billed=True,
     )
-    page = render_report(report_data(cost=cost))
+    assert "Cost of this day" not in render_report(report_data(cost=cost))  # engineers' only
+    page = render_report(report_data(cost=cost), engineers=True)
     section = page[page.index("<h2>Cost of this day's run</h2>") :]
     section = section[: section.index("</section>")]
     rows = re.findall(r"<tr>(.*?)</tr>", section)
@@ -362,7 +396,7 @@ def test_report_shows_the_cost_of_the_days_run() -> None:
     assert "420.0 MiB" in total and "<strong>$0.002002</strong>" in total
     assert "No cost recorded for processed_timesheet_entries" in section
     assert "USD 5 per TB" in section
-    assert "Cost of this day" not in render_report(report_data())  # nothing to show
+    assert "Cost of this day" not in render_report(report_data(), engineers=True)  # no cost
 
 
 # --- the asset against a hand-built warehouse and lake ---------------------------------------
@@ -419,13 +453,17 @@ def test_asset_writes_the_days_report_and_the_latest_view(world: dict[str, Any])
     result = _materialize(world, partition_key=day.isoformat())
     assert result.success
     page = lake.read_bytes(report_path(day)).decode()
-    assert lake.read_bytes(LATEST).decode() == page
+    plotly = plotly_file()
+    # The same page; latest.html sits one folder up, beside the shared plotly.js.
+    assert lake.read_bytes(LATEST).decode() == page.replace(f"../{plotly}", plotly)
+    assert _script_sources(page) == [f"../{plotly}"]
+    assert lake.read_bytes(f"{REPORT_DIR}/{plotly}").startswith(b"/**")
+    assert len(page.encode()) < 300_000
     # only this day's suspects: the warehouse query is filtered on the partition's work date
     for other in world["days"]:
         code = f"E{other:%m%d}00"
         assert (code in page) == (other == day)
     assert page.count('<span class="rank">') == 4  # day index 2 has 2 + 2 suspects
-    assert _script_sources(page) == []
     (mat,) = result.asset_materializations_for_node("investigator_report")
     meta = mat.metadata
     assert mat.partition == day.isoformat()
@@ -441,7 +479,7 @@ def test_asset_writes_the_days_report_and_the_latest_view(world: dict[str, Any])
     assert "investigator_report | duckdb (local) | — | — | $0.00 | 1 d" in str(
         meta["day_run_cost"].value
     )
-    assert "<h2>Cost of this day's run</h2>" in page and "no query is billed" in page
+    assert "<h2>Cost of this day's run</h2>" not in page  # metadata, not the page
 
 
 def test_an_older_day_does_not_replace_the_latest_view(world: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from a terminal, read one page at a time or written to CSV/Parquet for a spreads
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import sys
 import textwrap
@@ -15,6 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from tsfraud_assets.cli.query_display import (
+    default_dates,
+    resolve_employee_code,
+    rounded,
+    scored_span,
+    with_client_names,
+)
 from tsfraud_assets.queries.catalog import (
     NamedQuery,
     get_query,
@@ -109,9 +117,20 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         named = get_query(args.name)
         values = dict(args.params)
-        named.bind(values)  # reject bad parameters before connecting anywhere
         warehouse = warehouse_for(load_settings())
+        # An employee code (E000761) is looked up first; everything else is checked before
+        # connecting anywhere.
+        values = resolve_employee_code(warehouse, values)
+        named.bind(values)
         frame = run_named_query(warehouse, named, values, max_age_minutes=args.max_age_minutes)
+        frame = with_client_names(warehouse, frame)
+        dates = default_dates(named, values, dt.date.today())
+        if dates:
+            span = scored_span(warehouse) if frame.empty else None
+            print(
+                f"dates: {dates}" + (f"; scored days run {span[0]} to {span[1]}" if span else ""),
+                file=sys.stderr,
+            )
     except KeyError as exc:
         return _fail(str(exc.args[0]))
     except (ValueError, WarehouseError) as exc:
@@ -173,7 +192,7 @@ def _print_page(
         print("no rows")
         return 0
     first = (page - 1) * page_size
-    part = _for_display(frame.iloc[first : first + page_size])
+    part = _for_display(rounded(frame.iloc[first : first + page_size]))
     # pandas hands the table to tabulate; missingval shows SQL NULLs as "-".
     print(part.to_markdown(index=False, tablefmt="simple", missingval="-"))
     footer = f"page {page} of {pages} (rows {first + 1}-{first + len(part)} of {len(frame)})"

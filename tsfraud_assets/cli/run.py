@@ -33,7 +33,13 @@ class Step:
 REFERENCE = (
     dg.AssetSelection.groups("raw").required_multi_asset_neighbors()
     - dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
-) | dg.AssetSelection.assets("stg_employees", "stg_investigation_cases", "investigation_labels")
+) | dg.AssetSelection.assets(
+    "stg_employees",
+    "stg_investigation_cases",
+    "suspect_dispositions",
+    "investigation_labels",
+    "stg_clients",
+)
 MODEL = dg.AssetSelection.assets("fraud_model")
 # Needs the simulator's ground truth: the demo and the detection benchmark run it, not `run`.
 EVALUATION = dg.AssetSelection.assets("model_evaluation")

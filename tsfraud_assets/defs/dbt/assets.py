@@ -14,11 +14,17 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from tsfraud_assets.defs.dbt.invocation import dbt_vars, stream_with_adapter_responses
 from tsfraud_assets.defs.partitions import partition_days, single_run
 from tsfraud_assets.resources.dbt import dbt_project
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.reviews import ensure_review_datasets
 
 # The asset graph comes from the manifest, which is the same for both targets (the models and
 # sources do not change with the engine); the deployment's target is the dbt resource's.
 DBT_PROJECT = dbt_project("local")
-REFERENCE_MODELS = "stg_employees stg_investigation_cases investigation_labels"
+# suspect_dispositions: the investigators' verdicts the labels read; stg_clients: client names
+# the daily review views join (both views over reference data, built with the snapshots).
+REFERENCE_MODELS = (
+    "stg_employees stg_investigation_cases suspect_dispositions investigation_labels stg_clients"
+)
 
 
 class TsfraudDbtTranslator(DagsterDbtTranslator):
@@ -55,7 +61,10 @@ def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
     name="dbt_reference_models",
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_reference_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_reference_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+) -> Iterator[Any]:
+    ensure_review_datasets(lake)  # the verdicts' and list versions' views need a file
     # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
     # anything builds on them. DuckDB reads the Parquet directly, so the local deployment
     # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
@@ -93,7 +102,10 @@ def build_windowed_dbt_assets(
         backfill_policy=single_run,
         dagster_dbt_translator=TRANSLATOR,
     )
-    def dbt_report_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def dbt_report_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+    ) -> Iterator[Any]:
+        ensure_review_datasets(lake)  # the daily job may run before any reference refresh
         yield from build_window(context, dbt)
 
     return [dbt_feature_models, dbt_report_models]

@@ -56,6 +56,24 @@ def whole_asset_graph(
         return context.job_def.asset_layer.asset_graph
 
 
+def plotly_file() -> str:
+    """The shared plotly.js beside the pages, named by its version so an upgrade adds a file
+    instead of changing the one older pages load."""
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{get_plotlyjs_version()}.min.js"
+
+
+def ensure_plotly(lake: Lake) -> str:
+    """Write the shared plotly.js once; every page of every day loads this one copy."""
+    name = plotly_file()
+    if not lake.exists(f"{REPORT_DIR}/{name}"):
+        from plotly.offline import get_plotlyjs
+
+        lake.write_bytes(f"{REPORT_DIR}/{name}", get_plotlyjs().encode())
+    return name
+
+
 def _locations(lake: Lake, uri: str, name: str) -> dict[str, RawMetadataValue]:
     """The file's path, and for a local lake also a file:// link the UI shows as clickable."""
     out: dict[str, RawMetadataValue] = {name: dg.MetadataValue.path(uri)}
@@ -84,10 +102,11 @@ def build_investigator_report(
         backfill_policy=single_run,
         group_name="reports",
         kinds={"html", "plotly"},
-        description="Per work date, a self-contained HTML page for investigators: the suspect list "
-        "with reasons, 8-week trends by office/practice/country, the day's score distribution, "
-        "the scoring model, the rule signals and the cost of the day's run. Also `latest.html`: "
-        "the newest work date.",
+        description="Per work date, an HTML page for investigators (no internet needed; one shared "
+        "plotly.js beside the pages): the suspect list with reasons, 8-week trends by "
+        "office/practice/country, the day's score distribution and the rule signals. The run's "
+        "cost is in this asset's metadata, the model's figures in fraud_model's. Also "
+        "`latest.html`: the newest work date.",
     )
     def investigator_report(
         context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake
@@ -112,9 +131,13 @@ def build_investigator_report(
         per_day: list[str] = []
         last = None
         costs = collect_run_costs(context.instance, days, engines, billed=warehouse.billed, own=own)
+        plotly = ensure_plotly(lake)
         for day in days:
             data = report_data_for(inputs, day, lake, cost=costs[day])
-            page = render_report(data, generated_at=generated_at).encode()
+            # A day's page lives one folder below the shared plotly.js.
+            page = render_report(
+                data, generated_at=generated_at, plotly_src=f"../{plotly}"
+            ).encode()
             uri = lake.write_bytes(report_path(day), page)
             hours = float(data.suspects["total_hours"].fillna(0).sum())
             per_day.append(f"| {day} | {len(data.scores)} | {len(data.suspects)} | {hours:.1f} |")
@@ -141,7 +164,9 @@ def build_investigator_report(
             metadata["day_run_cost_usd"] = dg.MetadataValue.float(round(data.cost.total_usd, 6))
             metadata["day_run_cost"] = dg.MetadataValue.md(cost_markdown(data.cost))
         if day >= newest:
-            metadata.update(_locations(lake, lake.write_bytes(LATEST, page), "latest"))
+            # latest.html sits one folder up, beside plotly.js: the same page, another src.
+            latest = page.replace(f'src="../{plotly}"'.encode(), f'src="{plotly}"'.encode(), 1)
+            metadata.update(_locations(lake, lake.write_bytes(LATEST, latest), "latest"))
         if len(days) > 1:
             metadata["per_day"] = dg.MetadataValue.md(
                 "| work date | scored | suspects | suspect hours |\n|---|---:|---:|---:|\n"

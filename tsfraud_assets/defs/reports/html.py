@@ -1,8 +1,14 @@
-"""One day's investigators' report as a single self-contained HTML page.
+"""One day's investigators' report as an HTML page that needs no internet.
 
-Self-contained means no request leaves the page: CSS inline and plotly.js inlined with the
-first chart (`include_plotlyjs=True`), because investigators open the file from the lake, a
-shared drive or an e-mail, often on a locked-down machine without internet access.
+No request leaves the page, because investigators open the file from the lake, a shared drive
+or an e-mail, often on a locked-down machine without internet access. CSS is inline; plotly.js
+(3.5 MB) is either one shared copy beside the pages (`plotly_src`, what the report asset
+writes: a day's page is then ~100 KB instead of ~5 MB) or inlined once (no `plotly_src`: a
+single file that can be mailed on its own).
+
+The page is for investigators: the model's internals and the run's cost are engineers'
+material, recorded as Dagster metadata (fraud_model, investigator_report) and shown here only
+with `engineers=True`.
 """
 
 from __future__ import annotations
@@ -131,17 +137,19 @@ def _num(value: Any, fmt: str = ",.1f") -> str:
 
 
 class _Charts:
-    """Renders figures in page order; plotly.js goes inline with the first one only."""
+    """Renders figures in page order; plotly.js goes with the first one only: inline, or as
+    a `<script src>` to the shared copy when `plotly_src` is given."""
 
-    def __init__(self) -> None:
+    def __init__(self, plotly_src: str | None = None) -> None:
         self.count = 0
+        self.plotly_src = plotly_src
 
     def __call__(self, fig: go.Figure) -> str:
         self.count += 1
         return str(
             fig.to_html(
                 full_html=False,
-                include_plotlyjs=self.count == 1,
+                include_plotlyjs=(self.plotly_src or True) if self.count == 1 else False,
                 include_mathjax=False,
                 config=PLOTLY_CONFIG,
                 default_width="100%",
@@ -149,10 +157,16 @@ class _Charts:
         )
 
 
-def render_report(data: ReportData, generated_at: dt.datetime | None = None) -> str:
-    """The whole page for one work date."""
+def render_report(
+    data: ReportData,
+    generated_at: dt.datetime | None = None,
+    *,
+    plotly_src: str | None = None,
+    engineers: bool = False,
+) -> str:
+    """The whole page for one work date (see the module docstring for the two options)."""
     generated = (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M %Z").strip()
-    chart = _Charts()
+    chart = _Charts(plotly_src)
     body = [
         _header(data, generated),
         '<main class="wrap">',
@@ -161,8 +175,8 @@ def render_report(data: ReportData, generated_at: dt.datetime | None = None) -> 
         _trend_section(data, chart),
         _scores_section(data, chart),
         _signals_section(data, chart),
-        _model_section(data.models, chart),
-        _cost_section(data.cost),
+        _model_section(data.models, chart) if engineers else _model_line(data.models),
+        _cost_section(data.cost) if engineers else "",
         _footer(data),
         "</main>",
     ]
@@ -182,7 +196,7 @@ def _header(data: ReportData, generated: str) -> str:
         "<h1>Investigators' report</h1>"
         f'<div class="day">Work date {_e(data.day.strftime("%A %d %B %Y"))}</div>'
         f'<div class="generated">Generated {_e(generated)} · suspect list, trends over the '
-        f"{data.trend_days // 7} weeks to this day, score distribution, model and signals"
+        f"{data.trend_days // 7} weeks to this day, score distribution and rule signals"
         "</div></div></header>"
     )
 
@@ -239,8 +253,9 @@ def _suspects_section(data: ReportData) -> str:
     )
 
 
-def _rate_table(summary: pd.DataFrame, dimension: str, label: str, limit: int = 8) -> str:
-    rates = flag_rates(summary, dimension).head(limit)
+def _rate_table(summary: pd.DataFrame, dimension: str, label: str) -> str:
+    # Every group, not a top few: a short table read as "the other offices had no flags".
+    rates = flag_rates(summary, dimension)
     if rates.empty:
         return ""
     shares = rates["flag_rate"].fillna(0.0).astype(float)
@@ -412,6 +427,23 @@ def _model_section(models: list[ModelInfo], chart: _Charts) -> str:
         lead += " More than one version scored this date; most rows first."
     blocks = "".join(_model_block(m, chart) for m in models)
     return f'<section class="card">{head}<p class="lead">{lead}</p>{blocks}</section>'
+
+
+def _model_line(models: list[ModelInfo]) -> str:
+    """Which model scored the day, in one line: enough to tell a list from a superseded one."""
+    if not models:
+        return ""
+    parts = []
+    for m in models:
+        trained = str(m.metadata.get("trained_at", ""))[:10] if m.metadata else ""
+        text = f"model {_e(m.version)}" + (f", trained {_e(trained)}" if trained else "")
+        if not m.is_current and m.current is not None:
+            text += f" (superseded: current is {_e(m.current.get('version'))})"
+        parts.append(text)
+    return (
+        '<p class="lead">Scored by ' + "; ".join(parts) + ". The model's figures are on the "
+        "fraud_model asset in Dagster.</p>"
+    )
 
 
 def _cost_section(cost: DayRunCost | None) -> str:

@@ -22,6 +22,7 @@ from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.lib.modeling.score import score_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
+from tsfraud_assets.reviews.history import archive_list_version
 
 SCORES_DATASET = lake_layout.SCORES
 SCORES_SCHEMA = pa.schema(
@@ -166,6 +167,8 @@ def score_frames(
         table = pa.Table.from_pandas(
             part[SCORES_SCHEMA.names], schema=SCORES_SCHEMA, preserve_index=False
         )
+        if previous is not None:
+            archive_list_version(lake, day, previous)  # the list it replaces stays readable
         lake.write_partition(SCORES_DATASET, day, SCORES_SCHEMA, table.to_batches())
     top = scored[scored["is_suspect"]].sort_values(["fraud_score"], ascending=False).head(10)
     if not top.empty:
