@@ -10,12 +10,16 @@ import dagster as dg
 import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.sensors import contiguous_ranges, timesheet_batch_sensor
 
 
 def _tick(url: str, cursor: str | None) -> tuple[list[dg.RunRequest], str | None, list[str]]:
-    ctx = dg.build_sensor_context(cursor=cursor, resources={"source": SourceDatabase(url=url)})
+    lake = Lake(root=url.removeprefix("sqlite:///") + ".lake")
+    ctx = dg.build_sensor_context(
+        cursor=cursor, resources={"source": SourceDatabase(url=url), "lake": lake}
+    )
     out = list(timesheet_batch_sensor(ctx) or [])
     requests = [r for r in out if isinstance(r, dg.RunRequest)]
     skips = [r.skip_message or "" for r in out if isinstance(r, dg.SkipReason)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,6 +29,10 @@ def export_for_dbt(settings: Settings) -> None:
     env_var() calls: hand it the same resolved values the Python resources use."""
     os.environ.setdefault("TSFRAUD_LAKE", settings.lake_root)
     os.environ.setdefault("TSFRAUD_DUCKDB_PATH", settings.duckdb_path)
+    if settings.deployment == "local":
+        # dbt-duckdb does not create the database file's folder: on a fresh clone with source
+        # and lake elsewhere, data/ does not exist and the first dbt step died on a raw IOException.
+        Path(settings.duckdb_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def resources_for(settings: Settings) -> dict[str, Any]:

@@ -15,7 +15,9 @@ import dagster as dg
 
 from tsfraud_assets.assets.dbt import REFERENCE_MODELS
 from tsfraud_assets.assets.raw import REFERENCE_KEYS
+from tsfraud_assets.ingest.moves import stale_days
 from tsfraud_assets.partitions import daily_partitions
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 # Everything that is partitioned by work date, from ingest to the reports; the model retrains
@@ -64,11 +66,18 @@ def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
     description="Requests runs for exactly the work dates whose timesheet rows changed.",
 )
 def timesheet_batch_sensor(
-    context: dg.SensorEvaluationContext, source: SourceDatabase
+    context: dg.SensorEvaluationContext, source: SourceDatabase, lake: Lake
 ) -> Iterator[dg.RunRequest | dg.SkipReason]:
     cursor = json.loads(context.cursor) if context.cursor else {}
     since = dt.datetime.fromisoformat(cursor["high_water_mark"]) if cursor else None
     mark, days, tables = source.changes_since(since)
+    if since is not None and days:
+        # An entry moved to a changed day left its old day holding a copy: rebuild that too.
+        # (Skipped on the first tick: that one requests every day anyway.)
+        moved_from = stale_days(source, lake, days)
+        if moved_from:
+            context.log.info(f"entries moved away from {', '.join(map(str, moved_from))}")
+            days = sorted({*days, *moved_from})
     requests = batch_run_requests(days, tables, mark)
     if not requests:
         yield dg.SkipReason(f"no timesheet changes since {since}")
