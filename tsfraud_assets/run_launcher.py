@@ -57,9 +57,10 @@ def run_process(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] 
     for record in records:
         event = record.event_log_entry.dagster_event
         data = getattr(event, "event_specific_data", None) if event else None
-        pid = getattr(data, "pid", None)
-        if isinstance(pid, int):
-            return pid, record.event_log_entry.timestamp
+        value = (getattr(data, "metadata", None) or {}).get("pid")
+        text = str(getattr(value, "value", value)) if value is not None else ""
+        if text.isdigit():
+            return int(text), record.event_log_entry.timestamp
     return None
 
 
