@@ -45,6 +45,7 @@ def raw_entries_reconcile(
                         "quarantined_rows": r.quarantined_rows,
                         "source_hours": str(r.source_hours),
                         "lake_hours": str(r.lake_hours + r.quarantined_hours),
+                        **({"problem": r.problem} if r.problem else {}),
                     }
                     for r in bad
                 ]

@@ -27,6 +27,8 @@ from tsfraud_assets.resources.lake import DATA_FILE, PARTITION_COLUMN, Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 ENTRIES = "timesheet_entries"
+UNREADABLE = -1
+"""Key under which `entry_days_in_lake` lists partitions it could not read."""
 DEFAULT_LOOKBACK_DAYS = 35
 """How far back a moved entry's old day is looked for: five weeks, the same window as the
 completeness sweep; an entry moved further than that is left to the sweep."""
@@ -45,8 +47,13 @@ def entry_days_in_lake(
         path = f"{base}/{PARTITION_COLUMN}={day.isoformat()}/{DATA_FILE}"
         if not fs.exists(path):
             continue
-        with fs.open(path, "rb") as f:
-            ids = pq.read_table(f, columns=["entry_id"]).column("entry_id")
+        try:
+            with fs.open(path, "rb") as f:
+                ids = pq.read_table(f, columns=["entry_id"]).column("entry_id")
+        except (pa.ArrowException, OSError):
+            # An unreadable partition holds nothing we can vouch for: rebuild it as well.
+            found.setdefault(UNREADABLE, set()).add(day)
+            continue
         hits = pc.filter(ids, pc.is_in(ids, value_set=wanted))
         for entry_id in hits.to_pylist():
             found.setdefault(entry_id, set()).add(day)

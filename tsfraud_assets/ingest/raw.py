@@ -412,11 +412,13 @@ class Reconciliation:
     lake_hours: Decimal
     quarantined_rows: int
     quarantined_hours: Decimal
+    problem: str | None = None  # e.g. a partition file that cannot be read
 
     @property
     def ok(self) -> bool:
         return (
-            self.source_rows == self.lake_rows + self.quarantined_rows
+            self.problem is None
+            and self.source_rows == self.lake_rows + self.quarantined_rows
             and self.source_hours
             == (self.lake_hours + self.quarantined_hours).quantize(Decimal("0.01"))
         )
@@ -450,12 +452,19 @@ def reconcile_day(source: SourceDatabase, lake: Lake, day: dt.date) -> Reconcili
             "SELECT COUNT(*), COALESCE(SUM(hours), 0) FROM timesheet_entries "
             f"WHERE {snap.date_filter('work_date', day, day)}"
         )
-    lake_rows, lake_hours = _rows_and_hours(
-        lake.read_partition(raw_dataset("timesheet_entries"), day)
-    )
-    q_rows, q_hours = _rows_and_hours(
-        lake.read_partition(quarantine_dataset("timesheet_entries"), day)
-    )
+    problem = None
+    try:
+        lake_rows, lake_hours = _rows_and_hours(
+            lake.read_partition(raw_dataset("timesheet_entries"), day)
+        )
+        q_rows, q_hours = _rows_and_hours(
+            lake.read_partition(quarantine_dataset("timesheet_entries"), day)
+        )
+    except (pa.ArrowException, OSError) as exc:
+        # A damaged file is a mismatch to report (and heal by re-ingesting the day), not a
+        # crash of the check that would leave every other day unreported.
+        lake_rows, lake_hours, q_rows, q_hours = 0, Decimal(0), 0, Decimal(0)
+        problem = f"a lake file of {day} cannot be read ({str(exc)[:200]}): re-ingest the day"
     return Reconciliation(
         day=day,
         source_rows=int(rows),
@@ -465,6 +474,7 @@ def reconcile_day(source: SourceDatabase, lake: Lake, day: dt.date) -> Reconcili
         quarantined_rows=q_rows,
         # unrounded: a quarantined 7.125 is rounded once, in the sum, as the source's SUM is
         quarantined_hours=q_hours,
+        problem=problem,
     )
 
 

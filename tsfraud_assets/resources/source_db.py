@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -195,6 +195,15 @@ class SourceDatabase(dg.ConfigurableResource):
         return (max(marks) if marks else since), dates, changed_tables
 
 
+def unreachable(url: str, exc: BaseException) -> SourceUnavailableError:
+    """The driver's reason, first line only, with the URL shown without its password."""
+    password = sa.engine.make_url(url).password
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if password:
+        reason = reason.replace(str(password), "***")
+    return SourceUnavailableError(f"cannot reach the source database {_redacted(url)}: {reason}")
+
+
 def _redacted(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
@@ -231,7 +240,11 @@ class _SqlAlchemySnapshot:
     def open(cls, url: str, batch_rows: int) -> Iterator[_SqlAlchemySnapshot]:
         engine = _engine(read_only_url(url))
         try:
-            with engine.connect() as conn:
+            try:
+                connection = engine.connect()
+            except sa.exc.OperationalError as exc:
+                raise unreachable(url, exc.orig or exc) from None
+            with connection as conn:
                 if engine.dialect.name == "sqlite":
                     # BEGIN takes the read lock at the first SELECT and keeps it: one snapshot.
                     conn.exec_driver_sql("BEGIN")
@@ -295,7 +308,10 @@ class _AdbcPostgresSnapshot:
         import adbc_driver_postgresql.dbapi as adbc
 
         libpq = sa.engine.make_url(url).set(drivername="postgresql")
-        conn = adbc.connect(libpq.render_as_string(hide_password=False))
+        try:
+            conn = adbc.connect(libpq.render_as_string(hide_password=False))
+        except adbc.Error as exc:
+            raise unreachable(url, exc) from None
         try:
             with conn.cursor() as cur:
                 # ADBC opens a transaction implicitly (autocommit off); make it one snapshot.
@@ -304,8 +320,12 @@ class _AdbcPostgresSnapshot:
                 cur.execute("SET LOCAL jit = off")
             yield cls(conn, batch_rows)
         finally:
-            conn.rollback()
-            conn.close()
+            # After the server went away mid-extract the rollback fails too; that second
+            # error must not hide the first, which says what happened.
+            with suppress(adbc.Error):
+                conn.rollback()
+            with suppress(adbc.Error):
+                conn.close()
 
     def date_filter(self, column: str, first: dt.date, last: dt.date) -> str:
         return typed_date_filter(column, first, last)
