@@ -16,7 +16,7 @@ day and the reference ids they are validated against come from the same instant.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +45,7 @@ class Snapshot(Protocol):
 
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         """The contract's columns of `table`, as batches of the contract's Arrow schema."""
         ...
 
@@ -271,7 +271,7 @@ class _SqlAlchemySnapshot:
 
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         schema = contract.table(table).arrow_schema()
         sql = select_sql(table, where, order_by)
         result = self._conn.execution_options(stream_results=True).exec_driver_sql(sql)
@@ -340,7 +340,7 @@ class _AdbcPostgresSnapshot:
 
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         schema = contract.table(table).arrow_schema()
         sql = select_sql(table, where, order_by, scaled_decimals=True)
         cur = self._conn.cursor()
