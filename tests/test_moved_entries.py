@@ -15,7 +15,15 @@ import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 
-from tests.source_fixtures import DAY, T0, entry, fill_minimal, insert, sqlite_source
+from tests.source_fixtures import (
+    DAY,
+    T0,
+    entry,
+    fill_minimal,
+    insert,
+    postgres_source,
+    sqlite_source,
+)
 from tsfraud_assets.ingest.moves import stale_days
 from tsfraud_assets.ingest.raw import ingest_days
 from tsfraud_assets.resources.lake import Lake
@@ -26,8 +34,11 @@ TODAY = dt.date(2026, 6, 1)
 NEW_DAY = DAY + dt.timedelta(days=2)
 
 
-def test_stale_days_finds_the_day_an_entry_left(tmp_path: Path) -> None:
-    with sqlite_source(tmp_path) as url:
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_stale_days_finds_the_day_an_entry_left(tmp_path: Path, dialect: str) -> None:
+    with sqlite_source(tmp_path) if dialect == "sqlite" else postgres_source() as url:
         engine = sa.create_engine(url)
         fill_minimal(engine)
         insert(engine, "timesheet_entries", [entry(300, work_date=NEW_DAY)])
@@ -35,11 +46,13 @@ def test_stale_days_finds_the_day_an_entry_left(tmp_path: Path) -> None:
         ingest_days(source, lake, [DAY, NEW_DAY], today=TODAY)
         assert stale_days(source, lake, [NEW_DAY]) == []
         with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "UPDATE timesheet_entries SET work_date = ? WHERE entry_id = 100",
-                (NEW_DAY.isoformat(),),
+            conn.execute(
+                sa.text("UPDATE timesheet_entries SET work_date = :d WHERE entry_id = 100"),
+                {"d": NEW_DAY},
             )
         assert stale_days(source, lake, [NEW_DAY]) == [DAY]
+        # two changed days far apart: still exactly the day the entry left
+        assert stale_days(source, lake, [NEW_DAY, NEW_DAY + dt.timedelta(days=20)]) == [DAY]
         assert stale_days(source, lake, [DAY, NEW_DAY]) == []  # both rebuilt: nothing extra
 
 

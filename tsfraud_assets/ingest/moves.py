@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tsfraud_assets.ingest.raw import raw_dataset
-from tsfraud_assets.ingest.validate import parse_date
 from tsfraud_assets.resources.lake import DATA_FILE, PARTITION_COLUMN, Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
@@ -60,20 +59,29 @@ def entry_days_in_lake(
     return found
 
 
-def source_entries(source: SourceDatabase, days: list[dt.date]) -> dict[int, dt.date]:
-    """entry_id -> work date in the source, for the given days (ids only: one cheap query)."""
-    out: dict[int, dt.date] = {}
+def source_entry_ids(source: SourceDatabase, days: list[dt.date]) -> pa.Array:
+    """Ids of the source's entries on `days` (one query per contiguous run of days, so the
+    days between two changed dates are not read)."""
     if not days:
-        return out
+        return pa.array([], pa.int64())
     with source.snapshot() as snap:
-        where = snap.date_filter("work_date", min(days), max(days))
-        rows = snap.scalar_rows(f"SELECT entry_id, work_date FROM {ENTRIES} WHERE {where}")
-    wanted = set(days)
-    for entry_id, work_date in rows:
-        day = parse_date(work_date)
-        if isinstance(entry_id, int) and day in wanted:
-            out[entry_id] = day
-    return out
+        parts = [
+            snap.int_column(
+                f"SELECT entry_id FROM {ENTRIES} WHERE {snap.date_filter('work_date', a, b)}"
+            )
+            for a, b in _runs(days)
+        ]
+    return pa.concat_arrays(parts)
+
+
+def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def stale_days(
@@ -86,13 +94,13 @@ def stale_days(
     of `days`: rebuilding `days` alone would leave the entry counted on both."""
     if not days:
         return []
-    now = source_entries(source, days)
-    if not now:
+    now = source_entry_ids(source, days)
+    if not len(now):
         return []
     wanted = set(days)
     first = min(days) - dt.timedelta(days=lookback_days)
     last = max(days) + dt.timedelta(days=lookback_days)
     candidates = [d for d in lake.list_partitions(raw_dataset(ENTRIES)) if first <= d <= last]
     candidates = [d for d in candidates if d not in wanted]
-    where = entry_days_in_lake(lake, pa.array(list(now), pa.int64()), candidates)
+    where = entry_days_in_lake(lake, now, candidates)
     return sorted({d for held in where.values() for d in held})
