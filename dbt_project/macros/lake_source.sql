@@ -38,10 +38,12 @@
     {%- endif -%}
     {%- set node = lake_source_node(table_name) -%}
     {%- set location = (node.config.meta or node.meta).external_location -%}
-    {%- set match = modules.re.search("read_parquet\\(\\s*'([^']+)'", location) -%}
+    {#- The path is a SQL string literal there, quotes doubled ('my lake''s copy'): take it
+        whole and hand it to glob() as the same literal, never cut at the first quote. -#}
+    {%- set match = modules.re.search("read_parquet\\(\\s*('(?:[^']|'')*')", location) -%}
     {%- if match is none -%}
         {%- do return(true) -%}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from glob('" ~ match.group(1) ~ "')") -%}
+    {%- set found = run_query("select count(*) from glob(" ~ match.group(1) ~ ")") -%}
     {%- do return(found.columns[0].values()[0] > 0) -%}
 {% endmacro %}

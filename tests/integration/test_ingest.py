@@ -142,8 +142,8 @@ def test_each_kind_of_bad_row_is_quarantined_with_its_reason(tmp_path: Path) -> 
         source = SourceDatabase(url=url)
         result = ingest_day(source, lake, DAY, today=TODAY)
         assert result.rows["timesheet_entries"] == 3  # 100, 101 and the valid copy 204
-        assert dict(result.reasons) == {
-            "hours negative": 1,
+        assert result.reasons["timesheet_entries"] == {
+            "hours below 0": 1,
             "hours above 24": 1,
             "unknown employee_id": 1,
             "unknown project_id": 1,
@@ -157,7 +157,15 @@ def test_each_kind_of_bad_row_is_quarantined_with_its_reason(tmp_path: Path) -> 
         future = ingest_day(source, lake, DAY, today=DAY - dt.timedelta(days=1))
         assert future.rows["timesheet_entries"] == 0
         assert future.quarantined == {"timesheet_entries": 7, "workstation_activity": 1}
-        assert future.reasons == {"work_date in the future": 8}
+        assert future.reasons == {
+            # the contract's own rules are named first, then the day
+            "timesheet_entries": {
+                "work_date in the future": 5,
+                "hours below 0": 1,
+                "hours above 24": 1,
+            },
+            "workstation_activity": {"activity_date in the future": 1},
+        }
 
 
 def test_null_in_not_null_column_is_quarantined(tmp_path: Path) -> None:
@@ -173,7 +181,7 @@ def test_null_in_not_null_column_is_quarantined(tmp_path: Path) -> None:
     insert(engine, "timesheet_entries", [entry(300, activity_code=None)])
     lake = Lake(root=str(tmp_path / "lake"))
     result = ingest_day(SourceDatabase(url=url), lake, DAY, today=TODAY)
-    assert result.reasons == {"null activity_code": 1}
+    assert result.reasons["timesheet_entries"] == {"null activity_code": 1}
     assert result.rows["timesheet_entries"] == 2
 
 

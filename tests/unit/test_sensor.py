@@ -16,6 +16,7 @@ from tsfraud_assets.defs.automation.sensors import (
     contiguous_ranges,
 )
 from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.settings import DEFAULT_PARTITION_START
 
@@ -26,7 +27,10 @@ timesheet_batch_sensor = build_timesheet_batch_sensor(
 
 
 def _tick(url: str, cursor: str | None) -> tuple[list[dg.RunRequest], str | None, list[str]]:
-    ctx = dg.build_sensor_context(cursor=cursor, resources={"source": SourceDatabase(url=url)})
+    lake = Lake(root=url.removeprefix("sqlite:///") + ".lake")
+    ctx = dg.build_sensor_context(
+        cursor=cursor, resources={"source": SourceDatabase(url=url), "lake": lake}
+    )
     out = list(timesheet_batch_sensor(ctx) or [])
     requests = [r for r in out if isinstance(r, dg.RunRequest)]
     skips = [r.skip_message or "" for r in out if isinstance(r, dg.SkipReason)]

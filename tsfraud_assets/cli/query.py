@@ -24,11 +24,13 @@ from tsfraud_assets.cli.query_display import (
     with_client_names,
 )
 from tsfraud_assets.queries.catalog import (
+    MAX_VALUE_SHOWN,
     NamedQuery,
     get_query,
     load_queries,
     register_named_queries,
     run_named_query,
+    shown_value,
 )
 from tsfraud_assets.resources.warehouse import (
     AthenaWarehouse,
@@ -52,8 +54,21 @@ def warehouse_for(settings: Settings) -> Warehouse:
 def _param(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected key=value, got {shown_value(text)}")
     return key.strip(), value.strip()
+
+
+def _params(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """`-p` pairs as a mapping; a name given twice is a mistake, not "the last one wins"."""
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        if key in values:
+            raise ValueError(
+                f"parameter {key} is given twice ({shown_value(values[key])} and "
+                f"{shown_value(value)}): give it once"
+            )
+        values[key] = value
+    return values
 
 
 def _positive(text: str) -> int:
@@ -116,7 +131,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return _fail(f"--out must end in {' or '.join(OUT_FORMATS)}, got {args.out}")
     try:
         named = get_query(args.name)
-        values = dict(args.params)
+        values = _params(args.params)
         warehouse = warehouse_for(load_settings())
         # An employee code (E000761) is looked up first; everything else is checked before
         # connecting anywhere.
@@ -183,7 +198,7 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 def _print_page(
     named: NamedQuery, values: dict[str, str], frame: pd.DataFrame, page: int, page_size: int
 ) -> int:
-    shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "defaults"
+    shown = ", ".join(f"{k}={_cut(v)}" for k, v in values.items()) or "defaults"
     pages = max(1, math.ceil(len(frame) / page_size))
     if page > pages:
         return _fail(f"page {page} does not exist: {len(frame)} rows make {pages} page(s)")
@@ -200,6 +215,10 @@ def _print_page(
         footer += f"; next: --page {page + 1}"
     print(footer)
     return 0
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_VALUE_SHOWN else shown_value(value)
 
 
 def _for_display(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,12 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from tsfraud_assets.defs.automation.sensors import range_tags
+from tsfraud_assets.defs.automation.sensors import contiguous_ranges, range_tags
+from tsfraud_assets.defs.raw.moves import stale_days
+from tsfraud_assets.instance.run_launcher import HOST_TAG
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.settings import PROJECT_ROOT, Settings
 
 
@@ -87,25 +93,46 @@ def run_range(
     instance: dg.DagsterInstance,
     steps: tuple[Step, ...] = STEPS,
     log_level: str = "INFO",
+    heal_moved_entries: bool = True,
 ) -> list[dg.ExecuteInProcessResult]:
-    """Materialize every layer for [start, end]; stops at the first failed run."""
+    """Materialize every layer for [start, end]; stops at the first failed run.
+
+    Days that still hold entries the source has since moved into [start, end] are rebuilt
+    too, each partitioned step once per extra range (see ingest/moves.py)."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     resources = dict(defs.resources or {})
+    ranges = [(start, end)]
+    if heal_moved_entries and any(step.partitioned for step in steps):
+        ranges += contiguous_ranges(moved_from_days(resources, start, end))
     results = []
     for step in steps:
-        result = dg.materialize(
-            assets,  # type: ignore[arg-type]
-            selection=step.selection,
-            resources=resources,
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            tags={
-                "tsfraud/step": step.name,
-                **(range_tags(start, end) if step.partitioned else {}),
-            },
-            raise_on_error=True,
-        )
-        results.append(result)
+        for first, last in ranges if step.partitioned else [(start, end)]:
+            result = dg.materialize(
+                assets,  # type: ignore[arg-type]
+                selection=step.selection,
+                resources=resources,
+                instance=instance,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={
+                    "tsfraud/step": step.name,
+                    # whose process runs it: run monitoring checks the pid on this host only
+                    HOST_TAG: socket.gethostname(),
+                    **(range_tags(first, last) if step.partitioned else {}),
+                },
+                raise_on_error=True,
+            )
+            results.append(result)
     return results
+
+
+def moved_from_days(resources: dict[str, Any], start: dt.date, end: dt.date) -> list[dt.date]:
+    """Lake days outside [start, end] holding entries the source now files inside it."""
+    source, lake = resources.get("source"), resources.get("lake")
+    if not isinstance(source, SourceDatabase) or not isinstance(lake, Lake):
+        return []
+    if isinstance(source.url, dg.EnvVar):  # the URL may hold a password: resolved only here
+        source = SourceDatabase(url=source.url.get_value() or "")
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return stale_days(source, lake, days)

@@ -17,6 +17,7 @@ PARTITION_COLUMN = "work_date"
 
 RAW = "raw"
 QUARANTINE = "quarantine"
+QUARANTINE_UNDATED = "quarantine_undated"
 PROCESSED = "processed"
 PROCESSED_ENTRIES = f"{PROCESSED}/timesheet_entries"
 SCORES = "scores/timesheet_scores"
@@ -31,6 +32,12 @@ def raw_dataset(table: str) -> str:
 
 def quarantine_dataset(table: str) -> str:
     return f"{QUARANTINE}/{table}"
+
+
+def undated_dataset(table: str) -> str:
+    """Rows whose date column holds no date: they belong to no day's partition, so they are
+    kept (and counted, and reconciled) in one unpartitioned file per table."""
+    return f"{QUARANTINE_UNDATED}/{table}"
 
 
 def model_dir(version: str) -> str:

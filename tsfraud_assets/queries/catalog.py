@@ -89,6 +89,21 @@ class QueryParam:
         return self.coerce(self.default)
 
 
+# Widths of the SQL integer types: a value outside them is refused here, where DuckDB would
+# quietly widen it and match nothing ("0 rows", exit 0) and Athena would fail the query.
+INTEGER_BITS = {"bigint": 64, "integer": 32}
+MAX_VALUE_SHOWN = 40
+
+
+def shown_value(value: Any) -> str:
+    """A value as an error message shows it: cut, so a pasted 100k-character value is not
+    echoed back in full."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) > MAX_VALUE_SHOWN:
+        text = f"{text[:MAX_VALUE_SHOWN]}… ({len(str(value)):,} characters)"
+    return text
+
+
 def _coerce(kind: str, value: Any) -> Any:
     if value is None:
         return None
@@ -97,22 +112,35 @@ def _coerce(kind: str, value: Any) -> Any:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        return dt.date.fromisoformat(str(value).strip())
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"not a date (YYYY-MM-DD): {shown_value(value)}") from None
     if kind in ("bigint", "integer"):
         if isinstance(value, bool):
             raise TypeError("a boolean is not an integer")
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"not a whole number: {value}")
-        return int(str(value).strip()) if isinstance(value, str) else int(value)
+        try:
+            number = int(str(value).strip()) if isinstance(value, str) else int(value)
+        except ValueError:
+            raise ValueError(f"not a whole number: {shown_value(value)}") from None
+        bits = INTEGER_BITS[kind]
+        if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+            raise ValueError(f"out of range for {kind}: {shown_value(value)}")
+        return number
     if kind == "double":
-        return float(value)
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"not a number: {shown_value(value)}") from None
     if kind == "boolean":
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
         if text in _TRUE | _FALSE:
             return text in _TRUE
-        raise ValueError(f"not a boolean: {value!r}")
+        raise ValueError(f"not a boolean: {shown_value(value)}")
     return str(value)
 
 

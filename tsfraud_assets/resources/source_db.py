@@ -16,10 +16,11 @@ day and the reference ids they are validated against come from the same instant.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from decimal import Decimal
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import dagster as dg
 import pyarrow as pa
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from pydantic import Field
 
+from tsfraud_assets.defs.raw.validate import convert_rows, parse_date
 from tsfraud_assets.lib import contract
 
 
@@ -34,16 +36,33 @@ class SourceContractError(RuntimeError):
     """The source database lacks a table or column tsfraud's contract needs."""
 
 
+class SourceUnavailableError(RuntimeError):
+    """The source database cannot be reached (a mistyped SQLite path, a server that is down)."""
+
+
 class Snapshot(Protocol):
     """One consistent, read-only view of the source database."""
 
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         """The contract's columns of `table`, as batches of the contract's Arrow schema."""
         ...
 
     def scalar_rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def int_column(self, sql: str) -> pa.Array:
+        """The integers of a one-column query as Arrow int64 (non-integers left out): ids by
+        the million without a Python object each where the driver speaks Arrow."""
+        ...
+
+    def date_filter(self, column: str, first: dt.date, last: dt.date) -> str:
+        """WHERE clause: rows whose `column` is a valid date in [first, last]."""
+        ...
+
+    def undated_filter(self, column: str) -> str:
+        """WHERE clause: rows whose `column` holds no valid date (they belong to no day)."""
+        ...
 
 
 def _literal(value: dt.date | dt.datetime) -> str:
@@ -54,6 +73,28 @@ def _literal(value: dt.date | dt.datetime) -> str:
     if isinstance(value, dt.datetime):
         return f"'{value.isoformat(sep=' ')}'"
     return f"'{value.isoformat()}'"
+
+
+def typed_date_filter(column: str, first: dt.date, last: dt.date) -> str:
+    """A database that enforces DATE needs nothing more than the range (index-friendly)."""
+    return f"{column} BETWEEN {_literal(first)} AND {_literal(last)}"
+
+
+def sqlite_dated(column: str) -> str:
+    """SQLite keeps any value in a DATE column. A row is dated when its text starts with the
+    date SQLite's own calendar reads from it ('2026-03-03' or '2026-03-03 00:00:00'); '2026-3-3',
+    '20260303', '03/03/2026', '2026-02-30' or a Julian number are not, so they are quarantined
+    as undated instead of being matched by no day's text comparison and vanishing."""
+    return f"(date({column}, '+0 days') = substr({column}, 1, 10))"
+
+
+def sqlite_date_filter(column: str, first: dt.date, last: dt.date) -> str:
+    # The text range keeps the index usable; a dated row's text starts with its day, so
+    # [first, last + 1 day) holds exactly the dated rows of [first, last].
+    after = last + dt.timedelta(days=1)
+    return (
+        f"{column} >= {_literal(first)} AND {column} < {_literal(after)} AND {sqlite_dated(column)}"
+    )
 
 
 def select_sql(
@@ -109,7 +150,7 @@ class SourceDatabase(dg.ConfigurableResource):
     # --- contract ---------------------------------------------------------------------------
     def check_contract(self, tables: Sequence[str] | None = None) -> None:
         """Fail with a message naming every missing table or column the pipeline reads."""
-        engine = _engine(self.url)
+        engine = _engine(read_only_url(self.url))
         try:
             inspector = sa.inspect(engine)
             present = set(inspector.get_table_names())
@@ -141,7 +182,9 @@ class SourceDatabase(dg.ConfigurableResource):
             dates_sql = "SELECT DISTINCT work_date FROM timesheet_entries" + (
                 f" WHERE {where}" if where else ""
             )
-            dates = sorted({_as_date(r[0]) for r in snap.scalar_rows(dates_sql)})
+            # A changed row whose work_date is no date belongs to no day: every ingest re-reads
+            # those into the undated quarantine (ingest/raw.py), so the feed leaves them out.
+            dates = sorted(_dates(r[0] for r in snap.scalar_rows(dates_sql)))
             marks: list[dt.datetime] = []
             changed_tables: list[str] = []
             for name in ("timesheet_entries", *contract.REFERENCE_TABLES):
@@ -157,6 +200,15 @@ class SourceDatabase(dg.ConfigurableResource):
         return (max(marks) if marks else since), dates, changed_tables
 
 
+def unreachable(url: str, exc: BaseException) -> SourceUnavailableError:
+    """The driver's reason, first line only, with the URL shown without its password."""
+    password = sa.engine.make_url(url).password
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if password:
+        reason = reason.replace(str(password), "***")
+    return SourceUnavailableError(f"cannot reach the source database {_redacted(url)}: {reason}")
+
+
 def _redacted(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
@@ -165,12 +217,14 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+def _dates(values: Iterable[Any]) -> set[dt.date]:
+    days = set()
+    for value in values:
+        try:
+            days.add(parse_date(value))
+        except ValueError:
+            continue
+    return days
 
 
 def _as_datetime(value: Any) -> dt.datetime:
@@ -184,17 +238,18 @@ class _SqlAlchemySnapshot:
     def __init__(self, conn: sa.Connection, batch_rows: int) -> None:
         self._conn = conn
         self._batch_rows = batch_rows
+        self._sqlite = conn.dialect.name == "sqlite"
 
     @classmethod
     @contextmanager
     def open(cls, url: str, batch_rows: int) -> Iterator[_SqlAlchemySnapshot]:
-        sa_url = sa.engine.make_url(url)
-        if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
-            # Open the file read-only: the pipeline must never write to the system of record.
-            sa_url = sa_url.set(database=f"file:{sa_url.database}?mode=ro", query={"uri": "true"})
-        engine = _engine(sa_url.render_as_string(hide_password=False))
+        engine = _engine(read_only_url(url))
         try:
-            with engine.connect() as conn:
+            try:
+                connection = engine.connect()
+            except sa.exc.OperationalError as exc:
+                raise unreachable(url, exc.orig or exc) from None
+            with connection as conn:
                 if engine.dialect.name == "sqlite":
                     # BEGIN takes the read lock at the first SELECT and keeps it: one snapshot.
                     conn.exec_driver_sql("BEGIN")
@@ -209,32 +264,45 @@ class _SqlAlchemySnapshot:
     def scalar_rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._conn.exec_driver_sql(sql).fetchall()]
 
+    def int_column(self, sql: str) -> pa.Array:
+        values = (r[0] for r in self._conn.exec_driver_sql(sql))
+        return pa.array([v for v in values if isinstance(v, int)], pa.int64())
+
+    def date_filter(self, column: str, first: dt.date, last: dt.date) -> str:
+        if self._sqlite:
+            return sqlite_date_filter(column, first, last)
+        return typed_date_filter(column, first, last)
+
+    def undated_filter(self, column: str) -> str:
+        if self._sqlite:
+            return f"({column} IS NULL OR NOT coalesce({sqlite_dated(column)}, 0))"
+        return f"{column} IS NULL"
+
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         schema = contract.table(table).arrow_schema()
         sql = select_sql(table, where, order_by)
         result = self._conn.execution_options(stream_results=True).exec_driver_sql(sql)
         while rows := result.fetchmany(self._batch_rows):
-            columns = list(zip(*rows, strict=True))
-            yield pa.RecordBatch.from_arrays(
-                [_to_arrow(col, f.type) for col, f in zip(columns, schema, strict=True)],
-                schema=schema,
-            )
+            # Lenient per cell: SQLite keeps any value in any column, and one 'abc' in hours
+            # must quarantine its row, not crash the day (validate.py names column and value).
+            yield convert_rows(rows, schema)
 
 
-def _to_arrow(values: Sequence[Any], typ: pa.DataType) -> pa.Array:
-    """Convert DB-API values to the contract type; SQLite hands back dates as text and
-    NUMERIC as float, so decimals go through their text form to stay exact."""
-    if pa.types.is_decimal(typ):
-        return pa.array([None if v is None else Decimal(str(v)) for v in values], type=typ)
-    if pa.types.is_date(typ):
-        return pa.array([None if v is None else _as_date(v) for v in values], type=typ)
-    if pa.types.is_timestamp(typ):
-        return pa.array([None if v is None else _as_datetime(v) for v in values], type=typ)
-    if pa.types.is_string(typ):
-        return pa.array([None if v is None else str(v) for v in values], type=typ)
-    return pa.array(values, type=typ)
+def read_only_url(url: str) -> str:
+    """The URL to connect with: a SQLite file is opened read-only, so the pipeline can never
+    write to the system of record, and a mistyped path fails instead of creating a new file."""
+    sa_url = sa.engine.make_url(url)
+    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
+        path = Path(str(sa_url.database))
+        if not path.is_file():
+            raise SourceUnavailableError(f"no such database: {path}")
+        # sqlite3 reads the URI form; a path with '?', '#' or '%' must be percent-encoded.
+        sa_url = sa_url.set(
+            database=f"file:{quote(str(path.resolve()))}?mode=ro", query={"uri": "true"}
+        )
+    return sa_url.render_as_string(hide_password=False)
 
 
 # --- PostgreSQL via ADBC -------------------------------------------------------------------
@@ -249,7 +317,10 @@ class _AdbcPostgresSnapshot:
         import adbc_driver_postgresql.dbapi as adbc
 
         libpq = sa.engine.make_url(url).set(drivername="postgresql")
-        conn = adbc.connect(libpq.render_as_string(hide_password=False))
+        try:
+            conn = adbc.connect(libpq.render_as_string(hide_password=False))
+        except adbc.Error as exc:
+            raise unreachable(url, exc) from None
         try:
             with conn.cursor() as cur:
                 # ADBC opens a transaction implicitly (autocommit off); make it one snapshot.
@@ -258,17 +329,33 @@ class _AdbcPostgresSnapshot:
                 cur.execute("SET LOCAL jit = off")
             yield cls(conn, batch_rows)
         finally:
-            conn.rollback()
-            conn.close()
+            # After the server went away mid-extract the rollback fails too; that second
+            # error must not hide the first, which says what happened.
+            with suppress(adbc.Error):
+                conn.rollback()
+            with suppress(adbc.Error):
+                conn.close()
+
+    def date_filter(self, column: str, first: dt.date, last: dt.date) -> str:
+        return typed_date_filter(column, first, last)
+
+    def undated_filter(self, column: str) -> str:
+        return f"{column} IS NULL"
 
     def scalar_rows(self, sql: str) -> list[tuple[Any, ...]]:
         with self._conn.cursor() as cur:
             cur.execute(sql)
             return [tuple(r) for r in cur.fetchall()]
 
+    def int_column(self, sql: str) -> pa.Array:
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+            column = cur.fetch_arrow_table().column(0)
+        return pc.cast(column, pa.int64()).combine_chunks().drop_null()
+
     def stream_table(
         self, table: str, where: str | None = None, order_by: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         schema = contract.table(table).arrow_schema()
         sql = select_sql(table, where, order_by, scaled_decimals=True)
         cur = self._conn.cursor()

@@ -16,6 +16,8 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from tsfraud_assets.defs.dbt.assets import REFERENCE_MODELS
 from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
+from tsfraud_assets.defs.raw.moves import stale_days
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 DAILY_JOB_NAME = "daily_timesheet_job"
@@ -77,11 +79,18 @@ def build_timesheet_batch_sensor(
         description="Requests runs for exactly the work dates whose timesheet rows changed.",
     )
     def timesheet_batch_sensor(
-        context: dg.SensorEvaluationContext, source: SourceDatabase
+        context: dg.SensorEvaluationContext, source: SourceDatabase, lake: Lake
     ) -> Iterator[dg.RunRequest | dg.SkipReason]:
         cursor = json.loads(context.cursor) if context.cursor else {}
         since = dt.datetime.fromisoformat(cursor["high_water_mark"]) if cursor else None
         mark, days, tables = source.changes_since(since)
+        if since is not None and days:
+            # An entry moved to a changed day left its old day holding a copy: rebuild that
+            # too. (Skipped on the first tick: that one requests every day anyway.)
+            moved_from = stale_days(source, lake, days)
+            if moved_from:
+                context.log.info(f"entries moved away from {', '.join(map(str, moved_from))}")
+                days = sorted({*days, *moved_from})
         requests = batch_run_requests(days, tables, mark, partitions)
         if not requests:
             yield dg.SkipReason(f"no timesheet changes since {since}")

@@ -7,7 +7,16 @@ import dagster as dg
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from tsfraud_assets.defs.partitions import partition_days, single_run
-from tsfraud_assets.defs.raw.ingest import DayIngest, ingest_days, ingest_reference, raw_dataset
+from tsfraud_assets.defs.raw.ingest import (
+    DayIngest,
+    IngestIncomplete,
+    UndatedIngest,
+    ingest_days,
+    ingest_reference,
+    ingest_undated,
+    raw_dataset,
+    undated_dataset,
+)
 from tsfraud_assets.lib import contract
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
@@ -64,30 +73,62 @@ def build_raw_daily_tables(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
         context: dg.AssetExecutionContext, source: SourceDatabase, lake: Lake
     ) -> Iterator[dg.MaterializeResult]:
         source.check_contract([*contract.DAILY_TABLES, "employees", "projects"])
-        results = ingest_days(source, lake, partition_days(context))
+        undated = ingest_undated(source, lake)
+        for item in undated.values():
+            if item.rows:
+                context.log.warning(
+                    f"{item.table}: {item.rows} row(s) have no valid date and belong to no day; "
+                    f"quarantined in {lake.uri(undated_dataset(item.table))} {dict(item.reasons)}"
+                )
+        try:
+            results = ingest_days(source, lake, partition_days(context))
+        except IngestIncomplete as exc:
+            # The days written before the failure are whole: record them, so the lake and the
+            # instance agree, then fail the step with the reason.
+            for result in exc.done:
+                for key, table in zip(DAILY_KEYS, contract.DAILY_TABLES, strict=True):
+                    if table not in result.rows:
+                        continue
+                    context.log_event(
+                        dg.AssetMaterialization(
+                            asset_key=key,
+                            partition=result.day.isoformat(),
+                            metadata=day_metadata(table, [result], lake, undated),
+                        )
+                    )
+            raise
         for result in results:
             context.log.info(
                 f"{result.day}: {result.rows} rows, quarantined {result.quarantined} "
-                f"{dict(result.reasons)}"
+                f"{ {t: dict(c) for t, c in result.reasons.items() if c} }"
             )
         for key, table in zip(DAILY_KEYS, contract.DAILY_TABLES, strict=True):
-            yield dg.MaterializeResult(asset_key=key, metadata=day_metadata(table, results, lake))
+            yield dg.MaterializeResult(
+                asset_key=key, metadata=day_metadata(table, results, lake, undated)
+            )
 
     return raw_daily_tables
 
 
-def day_metadata(table: str, results: list[DayIngest], lake: Lake) -> dict[str, RawMetadataValue]:
+def day_metadata(
+    table: str,
+    results: list[DayIngest],
+    lake: Lake,
+    undated: dict[str, UndatedIngest] | None = None,
+) -> dict[str, RawMetadataValue]:
     reasons: Counter[str] = Counter()
     for r in results:
-        if table == "timesheet_entries":
-            reasons.update(r.reasons)
+        reasons.update(r.reasons.get(table, {}))
     metadata: dict[str, RawMetadataValue] = {
         "dagster/row_count": sum(r.rows[table] for r in results),
         "quarantined_rows": sum(r.quarantined[table] for r in results),
+        "quarantine_reasons": dg.MetadataValue.json(dict(reasons)),
         "days": len(results),
         "path": dg.MetadataValue.path(lake.uri(raw_dataset(table))),
     }
+    if undated is not None and table in undated:
+        metadata["undated_quarantined_rows"] = undated[table].rows
+        metadata["undated_quarantine_reasons"] = dg.MetadataValue.json(dict(undated[table].reasons))
     if table == "timesheet_entries":
         metadata["hours"] = float(sum(r.hours for r in results))
-        metadata["quarantine_reasons"] = dg.MetadataValue.json(dict(reasons))
     return metadata

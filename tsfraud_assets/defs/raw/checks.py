@@ -3,7 +3,7 @@
 import dagster as dg
 
 from tsfraud_assets.defs.partitions import partition_days
-from tsfraud_assets.defs.raw.ingest import reconcile_day
+from tsfraud_assets.defs.raw.ingest import reconcile_day, reconcile_undated
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
@@ -25,10 +25,16 @@ def build_raw_entries_reconcile(partitions: dg.PartitionsDefinition) -> dg.Asset
         days = partition_days(context)
         results = [reconcile_day(source, lake, day) for day in days]
         bad = [r for r in results if not r.ok]
+        # Rows with no valid work_date belong to no day; they are counted once, against their own
+        # quarantine, so a source with such rows still reconciles (and says so).
+        undated = reconcile_undated(source, lake)
         return dg.AssetCheckResult(
-            passed=not bad,
+            passed=not bad and undated.ok,
             severity=dg.AssetCheckSeverity.ERROR,
+            description=undated.message if undated.source_rows or not undated.ok else None,
             metadata={
+                "undated_source_rows": undated.source_rows,
+                "undated_quarantined_rows": undated.quarantined_rows,
                 "days_checked": len(results),
                 "source_rows": sum(r.source_rows for r in results),
                 "lake_rows": sum(r.lake_rows for r in results),
@@ -42,6 +48,7 @@ def build_raw_entries_reconcile(partitions: dg.PartitionsDefinition) -> dg.Asset
                             "quarantined_rows": r.quarantined_rows,
                             "source_hours": str(r.source_hours),
                             "lake_hours": str(r.lake_hours + r.quarantined_hours),
+                            **({"problem": r.problem} if r.problem else {}),
                         }
                         for r in bad
                     ]
