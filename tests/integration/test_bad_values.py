@@ -214,3 +214,34 @@ def test_null_in_a_reference_table_fails_clearly_and_writes_nothing(tmp_path: Pa
     assert "employees: null grade (2 rows)" in str(err.value)
     assert "employee_id 2: null grade" in str(err.value)
     assert not lake.exists("raw/employees/data.parquet")
+
+
+def test_the_asset_and_its_check_count_the_undated_rows(tmp_path: Path) -> None:
+    import dagster as dg
+
+    from tsfraud_assets.defs.raw.assets import raw_daily_tables
+    from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        _raw_insert(engine, "timesheet_entries", _iso({**entry(300), "work_date": "03/03/2026"}))
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize(
+            [raw_daily_tables, raw_entries_reconcile],
+            resources={"source": SourceDatabase(url=url), "lake": Lake(root=str(tmp_path / "l"))},
+            instance=instance,
+            partition_key=DAY.isoformat(),
+        )
+        assert result.success
+        (materialization,) = [
+            m
+            for m in result.asset_materializations_for_node("raw_daily_tables")
+            if m.asset_key == dg.AssetKey("raw_timesheet_entries")
+        ]
+        assert materialization.metadata["undated_quarantined_rows"].value == 1
+        (check,) = result.get_asset_check_evaluations()
+        assert check.passed
+        assert check.metadata["undated_source_rows"].value == 1
+        assert check.metadata["undated_quarantined_rows"].value == 1
+        assert "1 row(s) have no valid date" in (check.description or "")

@@ -105,7 +105,9 @@ def run_range(
     resources = dict(defs.resources or {})
     ranges = [(start, end)]
     if heal_moved_entries and any(step.partitioned for step in steps):
-        ranges += contiguous_ranges(moved_from_days(resources, start, end))
+        for first, last in contiguous_ranges(moved_from_days(resources, start, end)):
+            print(f"also rebuilding {first}..{last}: it holds entries since moved into the range")
+            ranges.append((first, last))
     results = []
     for step in steps:
         for first, last in ranges if step.partitioned else [(start, end)]:
