@@ -162,6 +162,13 @@ def test_refit_after_promotion_uses_every_known_label_and_no_later_one(
     cand = candidate.metadata["labels"]
     assert cand["confirmed"] + cand["cleared"] < used["confirmed"] + used["cleared"]
     assert refit.metadata["judged_as"]["candidate_version"] == outcome.candidate_version
+    # What the refit has not seen, for model_evaluation: the days after its last label.
+    known_in_rows = known.merge(
+        features[["employee_id", "work_date"]].assign(work_date=lambda d: d["work_date"])
+    )
+    horizon = refit.metadata["training_window"]["label_horizon"]
+    assert horizon <= "2024-02-12"
+    assert horizon == str(pd.to_datetime(known_in_rows["work_date"]).max().date())
 
 
 def test_rerun_with_unchanged_data_reuses_the_promoted_model(
