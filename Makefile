@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck ui review install clean benchmark-simulate benchmark-ingest \
-	benchmark-detection benchmark-e2e
+	benchmark-detection benchmark-detection-grid benchmark-e2e
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ benchmark-ingest: $(STAMP)
 
 benchmark-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection.py
+
+benchmark-detection-grid: $(STAMP)
+	$(BIN)/python benchmarks/detection_grid.py --employees 600 --days 90
 
 benchmark-e2e: $(STAMP)
 	$(BIN)/python benchmarks/e2e.py

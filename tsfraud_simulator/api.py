@@ -212,7 +212,10 @@ def simulate(
     truth = pa.concat_tables(truth_parts) if truth_parts else GROUND_TRUTH_SCHEMA.empty_table()
     _write_truth(gt_path, truth)
     _write_sidecar(gt_path, params, first, last, at, url)
-    return _summary(url, gt_path, first, last, at, counts, inserted, {}, truth, t0, days)
+    summary = _summary(url, gt_path, first, last, at, counts, inserted, {}, truth, t0, days)
+    if not params.knobs.is_default:
+        summary.notes.append(f"world knobs: {params.knobs.describe()}")
+    return summary
 
 
 def _write_sidecar(

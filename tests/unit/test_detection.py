@@ -143,6 +143,9 @@ def test_refit_after_promotion_uses_every_known_label_and_no_later_one(
     assert len(known) > 30 and len(later) > 5  # both sides of `now` are exercised
     outcome = train_and_register_frames(features, labels, lake, now)
     assert outcome.promoted and outcome.window is not None
+    meta = outcome.metadata()
+    assert str(meta["scoring_mode"]).startswith("blended with ")
+    assert meta["labels_used"] == refit_labels_used(outcome)
     refit = model_store.load_model(lake)
     assert refit.version == outcome.version != outcome.candidate_version
     candidate = model_store.load_model(lake, outcome.candidate_version)
@@ -162,6 +165,13 @@ def test_refit_after_promotion_uses_every_known_label_and_no_later_one(
     cand = candidate.metadata["labels"]
     assert cand["confirmed"] + cand["cleared"] < used["confirmed"] + used["cleared"]
     assert refit.metadata["judged_as"]["candidate_version"] == outcome.candidate_version
+    # What the refit has not seen, for model_evaluation: the days after its last label.
+    known_in_rows = known.merge(
+        features[["employee_id", "work_date"]].assign(work_date=lambda d: d["work_date"])
+    )
+    horizon = refit.metadata["training_window"]["label_horizon"]
+    assert horizon <= "2024-02-12"
+    assert horizon == str(pd.to_datetime(known_in_rows["work_date"]).max().date())
 
 
 def test_rerun_with_unchanged_data_reuses_the_promoted_model(
@@ -184,6 +194,11 @@ def test_rerun_with_unchanged_data_reuses_the_promoted_model(
     next_week = now + dt.timedelta(days=7)
     changed = train_and_register_frames(features, labels, lake, next_week)
     assert not changed.reused and changed.version != first.version
+
+
+def refit_labels_used(outcome: object) -> int:
+    labels = outcome.model_metadata["labels"]  # type: ignore[attr-defined]
+    return int(labels["confirmed"]) + int(labels["cleared"])
 
 
 def _versions(lake: Lake) -> list[str]:

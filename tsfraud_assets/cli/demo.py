@@ -113,5 +113,5 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
 def _train_end(lake: Lake, version: str) -> dt.date | None:
     meta = lake.read_json(lake_layout.model_metadata(version))
     window = meta.get("training_window") or {}
-    end = window.get("end") if isinstance(window, dict) else None
+    end = (window.get("label_horizon") or window.get("end")) if isinstance(window, dict) else None
     return dt.date.fromisoformat(end) if end else None

@@ -13,10 +13,7 @@ typed as (
         cast(rank as integer) as rank,
         cast(is_suspect as boolean) as is_suspect,
         cast(reasons as varchar) as reasons,
-        cast(model_version as varchar) as model_version,
-        -- Null in partitions written before the calibrated risk existed (union_by_name).
-        cast(risk_level as varchar) as risk_level,
-        cast(scoring_mode as varchar) as scoring_mode
+        cast(model_version as varchar) as model_version
 
     from source
 

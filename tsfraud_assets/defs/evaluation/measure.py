@@ -111,7 +111,10 @@ def model_window(lake: Lake, version: str | None = None) -> ModelWindow:
         raise EvaluationError(f"model {version} has no metadata.json at {lake.uri(meta_path)}")
     meta = lake.read_json(meta_path)
     try:
-        end = dt.date.fromisoformat(str(meta["training_window"]["end"])[:10])
+        # A refit on every known label trains up to today; what it has not seen are the days
+        # after its last label (its `label_horizon`), not the days after today.
+        window = meta["training_window"]
+        end = dt.date.fromisoformat(str(window.get("label_horizon") or window["end"])[:10])
     except (KeyError, TypeError, ValueError) as exc:
         raise EvaluationError(
             f"metadata.json of model {version} has no training_window.end"

@@ -13,8 +13,9 @@ Three rules on top of that, and why:
   ones.
 * **The hold-out judges, then is given back.** When the candidate wins, the model that is
   promoted is the same recipe refitted on every feature row and every label known at `now`
-  (the hold-out's labels are the freshest the firm has; throwing a quarter of them away was a
-  measured loss). The candidate is kept in the lake for audit.
+  (the hold-out's labels are the freshest the firm has; on the firm of issue #13 a quarter of
+  the closed cases went to the hold-out and never came back). The candidate is kept in the
+  lake for audit.
 * **Nothing changed, nothing happens.** If the promoted model was trained on exactly the data
   and settings a refit would use now (same data and config fingerprints), it is reused: no new
   version, no promotion, and scoring leaves the stored lists untouched.
@@ -110,7 +111,7 @@ def training_window(
     (a quarter of the labelled span at most, so a young history still leaves days to train on).
     None when no case has closed yet: there is nothing to hold out (the prior scores alone)."""
     closed = pd.to_datetime(labels["closed_at"], utc=True)
-    known = labels[closed <= pd.Timestamp(now).tz_convert("UTC")]
+    known = labels[closed <= _utc(now)]
     if known.empty:
         return None
     days = pd.to_datetime(known["work_date"])
@@ -124,9 +125,15 @@ def training_window(
     )
 
 
+def _utc(now: dt.datetime) -> pd.Timestamp:
+    """`now` as an aware UTC timestamp (naive values are taken as UTC, like every lake time)."""
+    ts = pd.Timestamp(now)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def refit_end(now: dt.datetime) -> dt.date:
     """The refit's train_end: the UTC day of `now`, so every label closed by then counts."""
-    return pd.Timestamp(now).tz_convert("UTC").date() if pd.Timestamp(now).tzinfo else now.date()
+    return _utc(now).date()
 
 
 def _load_current(lake: Lake) -> tuple[str | None, TrainedModel | None]:
@@ -147,7 +154,7 @@ def train_and_register_frames(
     # A case closed after `now` is news from the future (a back-fill, a replayed history): the
     # day-granular label rule alone would let one closed later on `now`'s own day in.
     closed = pd.to_datetime(labels["closed_at"], utc=True)
-    labels = labels.loc[closed.isna() | (closed <= pd.Timestamp(now).tz_convert("UTC"))]
+    labels = labels.loc[closed.isna() | (closed <= _utc(now))]
     current_version, current = _load_current(lake)
     # Rule 3 (module docstring): same data and config as the promoted model -> reuse it.
     full = training_data(features, labels, train_end=full_end)

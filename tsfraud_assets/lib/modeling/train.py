@@ -459,6 +459,17 @@ def _train_model(
             "end": train_end.isoformat(),
             "last_feature_date": train["work_date"].max().date().isoformat(),
             "label_rule": f"cases closed on or before {train_end.isoformat()}",
+            # No label on or after the day after this one reached the model (the day before
+            # the first training day when there was none): later days are unseen in the sense
+            # that matters for measuring it, even when a refit used their features as
+            # presumed negatives (which can only pull a fraud day's score down).
+            "label_horizon": (
+                train.loc[y >= 0, "work_date"].max()
+                if (y >= 0).any()
+                else train["work_date"].min() - pd.Timedelta(days=1)
+            )
+            .date()
+            .isoformat(),
         },
         "rows": row_counts,
         "labels": label_counts,
