@@ -9,6 +9,7 @@ import dagster as dg
 
 from tsfraud_assets.resources.dbt import dbt_cli, dbt_project
 from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.notifier import FileNotifier, Notifier, WebhookNotifier
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.resources.spark import LocalSparkProcessing, aws_spark_processing_from_env
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse, athena_warehouse_from_env
@@ -30,6 +31,12 @@ def export_for_dbt(settings: Settings) -> None:
     os.environ.setdefault("TSFRAUD_DUCKDB_PATH", settings.duckdb_path)
 
 
+def _notifier(settings: Settings) -> Notifier:
+    if settings.notify_webhook_from_env:
+        return WebhookNotifier(url=dg.EnvVar("TSFRAUD_NOTIFY_WEBHOOK"))
+    return FileNotifier(path=str(settings.data_dir / "notifications.jsonl"))
+
+
 def resources_for(settings: Settings) -> dict[str, Any]:
     """The resource set of the settings' deployment: same keys, same asset code.
 
@@ -46,6 +53,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             "spark": LocalSparkProcessing(),
             "dbt": dbt_cli(dbt_project("local")),
             "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
+            "notifier": _notifier(settings),
         }
     if not settings.lake_root.startswith("s3://"):
         raise ValueError(
@@ -57,4 +65,5 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "spark": aws_spark_processing_from_env(),
         "dbt": dbt_cli(dbt_project("aws")),
         "warehouse": athena_warehouse_from_env(),
+        "notifier": _notifier(settings),
     }

@@ -29,6 +29,9 @@ class Settings:
     duckdb_path: str
     partition_start: str
     alert_budget: float
+    notify_webhook_from_env: bool = False
+    """TSFRAUD_NOTIFY_WEBHOOK is set: late list changes go there (it stays an EnvVar: the URL
+    is a secret); otherwise to data_dir/notifications.jsonl."""
 
     @property
     def default_ground_truth(self) -> Path:
@@ -57,4 +60,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         duckdb_path=env.get("TSFRAUD_DUCKDB_PATH", str(data_dir / "warehouse.duckdb")),
         partition_start=start,
         alert_budget=budget,
+        notify_webhook_from_env=bool(env.get("TSFRAUD_NOTIFY_WEBHOOK")),
     )
