@@ -58,9 +58,11 @@ def dbt_labels(scratch: Path, cases_dir: Path, verdicts: list[dict]) -> pd.DataF
     db = scratch / "labels.duckdb"
     os.environ["TSFRAUD_LAKE"], os.environ["TSFRAUD_DUCKDB_PATH"] = str(lake), str(db)
     result = dbtRunner().invoke(
-        ["build", "--select", "+investigation_labels", "--quiet"]
-        + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-        + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
+        [
+            *("build", "--select", "+investigation_labels", "--quiet"),
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")),
+        ]
     )
     if DuckDBConnectionManager._ENV is not None:
         DuckDBConnectionManager._ENV.close()
