@@ -395,6 +395,9 @@ def test_recording_a_verdict_from_the_page_escapes_the_note_and_survives_a_doubl
     first = client.post("/verdict", data=_form(), follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"].startswith(f"/?day={DAY}&msg=Recorded")
+    assert 'name="reviewer" required maxlength="80" autocomplete="name" value="Bo Checker"' in (
+        client.get("/").text  # the next form remembers who is reviewing
+    )
     second = client.post("/verdict", data=_form(), follow_redirects=False)
     assert second.status_code == 303 and "Already+recorded" in second.headers["location"]
     stored = _stored(world)
