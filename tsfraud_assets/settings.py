@@ -48,6 +48,9 @@ class Settings:
     # here; each resource's parser names the missing ones.
     emr_env: Mapping[str, str] = field(default_factory=dict)
     athena_env: Mapping[str, str] = field(default_factory=dict)
+    notify_webhook_from_env: bool = False
+    """TSFRAUD_NOTIFY_WEBHOOK is set: late list changes go there (it stays an EnvVar: the URL
+    is a secret); otherwise to data_dir/notifications.jsonl."""
 
     @property
     def default_ground_truth(self) -> Path:
@@ -111,4 +114,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,
         emr_env=_with_region(env, EMR_PREFIX),
         athena_env=_with_region(env, ATHENA_PREFIX),
+        notify_webhook_from_env=bool(env.get("TSFRAUD_NOTIFY_WEBHOOK")),
     )

@@ -203,6 +203,11 @@ def test_the_same_verdict_twice_is_one_row_and_a_changed_mind_is_a_new_one(
     data = views.day_list(world["warehouse"], DAY)
     assert data is not None
     assert data.rows[0]["verdict"]["verdict"] == "cleared"  # the latest one stands
+    assert data.tally is not None
+    assert (data.tally.confirmed, data.tally.cleared, data.tally.needs_info) == (0, 1, 0)
+    _record(world, employee_code="E000002", reviewer="Bo")
+    tally = views.review_tally(world["warehouse"], DAY)
+    assert (tally.confirmed, tally.cleared, tally.confirmed_share) == (1, 1, 0.5)
 
 
 def test_a_resubmitted_form_is_one_row_but_two_forms_are_two(world: dict[str, Any]) -> None:
@@ -390,6 +395,9 @@ def test_recording_a_verdict_from_the_page_escapes_the_note_and_survives_a_doubl
     first = client.post("/verdict", data=_form(), follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"].startswith(f"/?day={DAY}&msg=Recorded")
+    assert 'name="reviewer" required maxlength="80" autocomplete="name" value="Bo Checker"' in (
+        client.get("/").text  # the next form remembers who is reviewing
+    )
     second = client.post("/verdict", data=_form(), follow_redirects=False)
     assert second.status_code == 303 and "Already+recorded" in second.headers["location"]
     stored = _stored(world)

@@ -53,6 +53,7 @@ def test_aws_deployment_uses_every_cloud_resource(tmp_path: Path) -> None:
         "spark": "EmrPipesSparkProcessing",
         "dbt": "TsfraudDbtCliResource",
         "warehouse": "AthenaWarehouse",
+        "notifier": "FileNotifier",  # WebhookNotifier once TSFRAUD_NOTIFY_WEBHOOK is set
     }
     assert got["lake"] == "s3://firm-lake/tsfraud"
     assert got["dbt_target"] == "athena"

@@ -9,6 +9,7 @@ import dagster as dg
 
 from tsfraud_assets.resources.dbt import dbt_cli, dbt_project
 from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.notifier import FileNotifier, Notifier, WebhookNotifier
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.resources.spark import LocalSparkProcessing, aws_spark_processing_from_env
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse, athena_warehouse_from_env
@@ -21,6 +22,12 @@ def _source(settings: Settings) -> SourceDatabase:
         dg.EnvVar("TSFRAUD_SOURCE_URL") if settings.source_url_from_env else settings.source_url
     )
     return SourceDatabase(url=url)
+
+
+def _notifier(settings: Settings) -> Notifier:
+    if settings.notify_webhook_from_env:
+        return WebhookNotifier(url=dg.EnvVar("TSFRAUD_NOTIFY_WEBHOOK"))
+    return FileNotifier(path=str(settings.data_dir / "notifications.jsonl"))
 
 
 def resources_for(settings: Settings) -> dict[str, Any]:
@@ -45,6 +52,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             "spark": LocalSparkProcessing(),
             "dbt": dbt_cli(dbt_project("local"), settings.dbt_env()),
             "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
+            "notifier": _notifier(settings),
         }
     if not settings.lake_root.startswith("s3://"):
         raise ValueError(
@@ -56,4 +64,5 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "spark": aws_spark_processing_from_env(settings.emr_env),
         "dbt": dbt_cli(dbt_project("aws"), settings.dbt_env()),
         "warehouse": athena_warehouse_from_env(settings.athena_env),
+        "notifier": _notifier(settings),
     }

@@ -31,6 +31,7 @@ from tsfraud_assets.resources.warehouse import AthenaWarehouse, Warehouse, Wareh
 from tsfraud_assets.reviews import dispositions, views
 
 HERE = Path(__file__).parent
+REVIEWER_COOKIE = "tsfraud_reviewer"
 
 
 def _environment() -> jinja2.Environment:
@@ -64,7 +65,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
     env = _environment()
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        page = {"message": "", "error": "", "back": "/", **context}
+        page = {"message": "", "error": "", "back": "/", "reviewer_name": "", **context}
         return HTMLResponse(env.get_template(name).render(**page), status_code=status)
 
     def list_page(request: Request) -> Response:
@@ -88,6 +89,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         return render(
             "list.html",
             status=400 if error else 200,
+            reviewer_name=request.cookies.get(REVIEWER_COOKIE, ""),
             data=data,
             message=message,
             error=error,
@@ -115,6 +117,7 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         return render(
             "person.html",
             data=data,
+            reviewer_name=request.cookies.get(REVIEWER_COOKIE, ""),
             message=message,
             back=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         )
@@ -155,7 +158,16 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
             msg = f"Already recorded (the same form was sent twice): {verdict_name} for {what}."
         base = back.split("msg=")[0].rstrip("?&")
         sep = "&" if "?" in base else "?"
-        return RedirectResponse(f"{base}{sep}{urlencode({'msg': msg})}", status_code=303)
+        response = RedirectResponse(f"{base}{sep}{urlencode({'msg': msg})}", status_code=303)
+        # The next form comes filled with the same name: one reviewer, many verdicts.
+        response.set_cookie(
+            REVIEWER_COOKIE,
+            recorded.row.get("reviewer") or field.get("reviewer", ""),
+            max_age=30 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
 
     def health(request: Request) -> Response:
         return PlainTextResponse("ok")

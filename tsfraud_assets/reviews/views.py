@@ -41,6 +41,7 @@ class DayList:
     completeness: Completeness
     rows: list[dict[str, Any]] = field(default_factory=list)
     changes: ListChanges | None = None
+    tally: ReviewTally | None = None
 
 
 def _date(value: Any) -> dt.date:
@@ -182,6 +183,7 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
         versions = versions[versions["scored_at"] == versions["scored_at"].max()]
     out = DayList(day, first, last, completeness(warehouse, day))
     out.changes = list_changes(rows, versions)
+    out.tally = review_tally(warehouse, day)
     listed = len(rows)
     for r in _records(rows):
         key = (int(r["employee_id"]), day)
@@ -202,6 +204,40 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
             }
         )
     return out
+
+
+@dataclass(frozen=True)
+class ReviewTally:
+    """The standing verdicts on flags of the 30 days to a day: how the list is doing, as
+    auditors track it (a cleared flag is a false positive)."""
+
+    since: dt.date
+    until: dt.date
+    confirmed: int
+    cleared: int
+    needs_info: int
+
+    @property
+    def confirmed_share(self) -> float | None:
+        decided = self.confirmed + self.cleared
+        return self.confirmed / decided if decided else None
+
+
+def review_tally(warehouse: Warehouse, day: dt.date) -> ReviewTally:
+    since = day - dt.timedelta(days=29)
+    rows = warehouse.query(
+        f"select employee_id, work_date, verdict, decided_at "
+        f"from {warehouse.relation('suspect_dispositions')} where work_date between ? and ?",
+        [since, day],
+    )
+    standing = [v["verdict"] for v in _latest_verdicts(rows).values()]
+    return ReviewTally(
+        since,
+        day,
+        standing.count("confirmed"),
+        standing.count("cleared"),
+        standing.count("needs_info"),
+    )
 
 
 @dataclass

@@ -5,7 +5,14 @@ import dagster as dg
 from tsfraud_assets.defs.partitions import partition_days, single_run
 from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET, score_and_store
 from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.notifier import Notifier, NotifierError
 from tsfraud_assets.resources.warehouse import Warehouse
+from tsfraud_assets.reviews.notify import (
+    employee_codes,
+    list_changes,
+    notify_changes,
+    suspects_by_day,
+)
 
 
 def build_timesheet_scores(
@@ -24,13 +31,24 @@ def build_timesheet_scores(
         "the top of each day (the alert budget) is flagged as suspect with its reasons.",
     )
     def timesheet_scores(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake
+        context: dg.AssetExecutionContext, warehouse: Warehouse, lake: Lake, notifier: Notifier
     ) -> dg.MaterializeResult:
-        summary = score_and_store(
-            warehouse, lake, partition_days(context), alert_budget=alert_budget
-        )
+        days = partition_days(context)
+        before = suspects_by_day(lake, SCORES_DATASET, days)
+        summary = score_and_store(warehouse, lake, days, alert_budget=alert_budget)
+        # A late edit that adds or clears a suspect on a list that already existed is pushed.
+        changes = list_changes(before, suspects_by_day(lake, SCORES_DATASET, days))
+        failed = ""
+        try:
+            sent = notify_changes(notifier, changes, employee_codes(warehouse, changes))
+        except NotifierError as exc:  # the scores are written; say loudly what was not sent
+            sent, failed = 0, str(exc)
+            context.log.error(f"{len(changes)} list change(s) not notified: {exc}")
         return dg.MaterializeResult(
             metadata={
+                "late_list_changes": len(changes),
+                "notifications_sent": sent,
+                **({"notification_error": failed} if failed else {}),
                 "dagster/row_count": summary.rows,
                 "suspects": summary.suspects,
                 "model_version": summary.model_version,
