@@ -1,9 +1,12 @@
 """Data-quality checks that guard the asset graph."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
+from tsfraud_assets.defs.check_results import DayResult, per_partition_evaluations
 from tsfraud_assets.defs.partitions import partition_days
-from tsfraud_assets.defs.raw.ingest import reconcile_day
+from tsfraud_assets.defs.raw.ingest import Reconciliation, reconcile_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
@@ -21,32 +24,32 @@ def build_raw_entries_reconcile(partitions: dg.PartitionsDefinition) -> dg.Asset
     )
     def raw_entries_reconcile(
         context: dg.AssetCheckExecutionContext, source: SourceDatabase, lake: Lake
-    ) -> dg.AssetCheckResult:
-        days = partition_days(context)
-        results = [reconcile_day(source, lake, day) for day in days]
-        bad = [r for r in results if not r.ok]
-        return dg.AssetCheckResult(
-            passed=not bad,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "days_checked": len(results),
-                "source_rows": sum(r.source_rows for r in results),
-                "lake_rows": sum(r.lake_rows for r in results),
-                "quarantined_rows": sum(r.quarantined_rows for r in results),
-                "mismatched_days": dg.MetadataValue.json(
-                    [
-                        {
-                            "work_date": r.day.isoformat(),
-                            "source_rows": r.source_rows,
-                            "lake_rows": r.lake_rows,
-                            "quarantined_rows": r.quarantined_rows,
-                            "source_hours": str(r.source_hours),
-                            "lake_hours": str(r.lake_hours + r.quarantined_hours),
-                        }
-                        for r in bad
-                    ]
-                ),
-            },
-        )
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output[None]]:
+        # One result per work date, so the Partitions tab shows each day's outcome and figures.
+        results = [reconcile_day(source, lake, day) for day in partition_days(context)]
+        yield from per_partition_evaluations(context, [_day_result(r) for r in results])
 
     return raw_entries_reconcile
+
+
+def _day_result(r: Reconciliation) -> DayResult:
+    lake_hours = r.lake_hours + r.quarantined_hours
+    return DayResult(
+        partition=r.day.isoformat(),
+        passed=r.ok,
+        metadata={
+            "source_rows": r.source_rows,
+            "lake_rows": r.lake_rows,
+            "quarantined_rows": r.quarantined_rows,
+            "source_hours": float(r.source_hours),
+            "lake_hours": float(lake_hours),
+        },
+        description=(
+            f"{r.source_rows:,} rows and {float(r.source_hours):,.2f} h in the source = "
+            f"{r.lake_rows:,} in the lake + {r.quarantined_rows:,} quarantined"
+            if r.ok
+            else f"MISMATCH: source {r.source_rows:,} rows / {float(r.source_hours):,.2f} h, "
+            f"lake {r.lake_rows:,} + {r.quarantined_rows:,} quarantined rows / "
+            f"{float(lake_hours):,.2f} h"
+        ),
+    )
