@@ -13,6 +13,7 @@ from __future__ import annotations
 import dagster as dg
 
 from tsfraud_assets.defs.automation.freshness import with_freshness
+from tsfraud_assets.defs.automation.range_jobs import build_range_jobs
 from tsfraud_assets.defs.automation.schedules import automation_schedules, fraud_model_job
 from tsfraud_assets.defs.automation.sensors import (
     build_daily_timesheet_job,
@@ -49,7 +50,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_model_evaluation(settings.ground_truth_location),
         ],
         asset_checks=[build_raw_entries_reconcile(partitions)],
-        jobs=[daily_job, reference_tables_job, fraud_model_job],
+        jobs=[daily_job, reference_tables_job, fraud_model_job, *build_range_jobs(partitions)],
         schedules=automation_schedules(settings.timezone, daily_job, partitions),
         sensors=[build_timesheet_batch_sensor(daily_job, partitions)],
         resources=resources_for(settings),

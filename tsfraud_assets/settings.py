@@ -30,6 +30,10 @@ GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
 EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+SETTINGS_FILE_NAME = "tsfraud.env"
+"""`<data dir>/tsfraud.env`: settings a command derived from the data it wrote (the demo writes
+the partition start of the firm it simulated there), so the UI, the daemon and later commands on
+the same data dir agree with it without anyone exporting variables. The environment wins."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,47 @@ def _with_region(env: Mapping[str, str], prefix: str) -> dict[str, str]:
     return picked
 
 
+def read_settings_file(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines (blank lines and `#` comments allowed) naming `TSFRAUD_*` settings; a
+    missing file is empty, anything else in it is an error naming the line."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.startswith("TSFRAUD_") or key == "TSFRAUD_DATA_DIR":
+            raise ValueError(f"{path}:{number}: expected TSFRAUD_NAME=value, got {raw!r}")
+        values[key] = value.strip()
+    return values
+
+
+def write_settings_file(data_dir: Path, values: Mapping[str, str], reason: str) -> Path:
+    """Merge `values` into `<data_dir>/tsfraud.env` (other keys kept), saying who wrote them."""
+    path = data_dir / SETTINGS_FILE_NAME
+    merged = {**read_settings_file(path), **values}
+    lines = [
+        f"# Written by {reason}. Read by every tsfraud command, `make ui` and the daemon on",
+        "# this data dir; a variable set in the environment overrides the same name here.",
+        *(f"{k}={v}" for k, v in sorted(merged.items())),
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    env = dict(os.environ if env is None else env)
+    """Settings from `env`, or from the process environment over `<data dir>/tsfraud.env`.
+
+    An explicit `env` is taken alone (tests and side-by-side deployments stay hermetic)."""
+    if env is None:
+        data_dir_env = os.environ.get("TSFRAUD_DATA_DIR", PROJECT_ROOT / "data")
+        from_file = read_settings_file(Path(data_dir_env).resolve() / SETTINGS_FILE_NAME)
+        env = {**from_file, **os.environ}
+    env = dict(env)
     deployment = env.get("TSFRAUD_DEPLOYMENT", "local")
     if deployment not in DEPLOYMENTS:
         raise ValueError(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.settings import load_settings
+from tsfraud_assets.settings import Settings, load_settings, write_settings_file
 
 
 def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> dict[str, float]:
@@ -33,10 +33,33 @@ def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> 
     }
 
 
-def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
+def _partitions_follow_the_data(settings: Settings, start: dt.date) -> Settings:
+    """Start the daily partitions on the first simulated day, for this command and for
+    everything later reading the same data dir (`make ui`, the daemon, `tsfraud run`), through
+    `<data dir>/tsfraud.env`. An exported TSFRAUD_PARTITION_START still wins; the demo only
+    needs it to be no later than the simulated start."""
+    path = write_settings_file(
+        settings.data_dir,
+        {"TSFRAUD_PARTITION_START": start.isoformat()},
+        reason=f"`tsfraud demo`: partitions start on the first simulated day, {start}",
+    )
+    settings = load_settings()
+    if dt.date.fromisoformat(settings.partition_start) > start:
+        raise SystemExit(
+            f"TSFRAUD_PARTITION_START={settings.partition_start} in the environment is after the "
+            f"simulated start {start}: unset it (the demo wrote {start} to {path})"
+        )
+    print(f"    daily partitions start {settings.partition_start} (written to {path})")
+    return settings
+
+
+def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool = False) -> int:
     import dagster as dg
 
-    from tsfraud_assets.cli.run import ensure_dagster_home, run_range
+    log_level = "INFO" if verbose else "WARNING"
+
+    from tsfraud_assets.cli.progress import step_printer
+    from tsfraud_assets.cli.run import ensure_dagster_home, run_range, run_range_handing_off
     from tsfraud_simulator import simulate
 
     settings = load_settings()
@@ -53,6 +76,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
         replace=True,
     )
     print(f"    {summary}")
+    settings = _partitions_follow_the_data(settings, start)
 
     print(f"2/3 running every layer for {start} .. {end} through Dagster")
     ensure_dagster_home(settings)
@@ -63,11 +87,27 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
 
     t0 = time.monotonic()
     defs = build_definitions(settings)
+    printer = step_printer()
     with dg.DagsterInstance.get() as instance:
-        run_range(defs, start, end, instance, log_level="WARNING")
-        print(f"    done in {time.monotonic() - t0:.0f} s")
+        _results, sensor_line = run_range_handing_off(
+            defs,
+            settings,
+            start,
+            end,
+            instance,
+            log_level=log_level,
+            on_step_done=printer,
+            by="tsfraud demo",
+        )
+        print(f"    every layer done in {time.monotonic() - t0:,.0f} s; {sensor_line}")
         (evaluation,) = run_range(
-            defs, start, end, instance, steps=(EVALUATION_STEP,), log_level="WARNING"
+            defs,
+            start,
+            end,
+            instance,
+            steps=(EVALUATION_STEP,),
+            log_level=log_level,
+            on_step_done=printer,
         )
     (materialization,) = evaluation.asset_materializations_for_node("model_evaluation")
     meta = materialization.metadata

@@ -20,7 +20,8 @@ def _date(text: str) -> dt.date:
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from tsfraud_assets.cli.run import ensure_dagster_home, run_range
+    from tsfraud_assets.cli.progress import step_printer
+    from tsfraud_assets.cli.run import ensure_dagster_home, run_range_handing_off
 
     settings = load_settings()
     ensure_dagster_home(settings)
@@ -28,9 +29,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
-        results = run_range(defs, args.start, args.end, instance)
-    for result in results:
-        print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
+        _results, sensor_line = run_range_handing_off(
+            defs,
+            settings,
+            args.start,
+            args.end,
+            instance,
+            log_level="INFO" if args.verbose else "WARNING",
+            on_step_done=step_printer(),
+        )
+    print(sensor_line)
     print(f"scores: {settings.lake_root}/scores/timesheet_scores/work_date=YYYY-MM-DD/")
     return 0
 
@@ -38,7 +46,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tsfraud_assets.cli.demo import run_demo
 
-    return run_demo(employees=args.employees, start=args.start, days=args.days, seed=args.seed)
+    return run_demo(
+        employees=args.employees,
+        start=args.start,
+        days=args.days,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--start", type=_date, required=True)
     run.add_argument("--end", type=_date, required=True, help="inclusive")
+    run.add_argument("-v", "--verbose", action="store_true", help="Dagster's step logs too")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -68,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--start", type=_date, default=dt.date(2026, 3, 2))
     demo.add_argument("--days", type=int, default=120)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("-v", "--verbose", action="store_true", help="Dagster's step logs too")
     demo.set_defaults(func=cmd_demo)
     return parser
 
