@@ -22,6 +22,7 @@ from tsfraud_assets.defs.automation.sensors import (
 )
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
+from tsfraud_assets.defs.known_warnings import known_warnings_silenced
 from tsfraud_assets.defs.model.assets import fraud_model
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.processed.assets import build_processed_timesheet_entries
@@ -35,6 +36,11 @@ from tsfraud_assets.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """The deployment's Definitions; tests pass their own settings (a temporary lake, say)."""
+    with known_warnings_silenced():
+        return _build_definitions(settings)
+
+
+def _build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.partition_start)
     daily_job = build_daily_timesheet_job(partitions)
     defs = dg.Definitions(

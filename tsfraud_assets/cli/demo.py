@@ -58,6 +58,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
 
     log_level = "INFO" if verbose else "WARNING"
 
+    from tsfraud_assets.cli.console import Console
     from tsfraud_assets.cli.progress import step_printer
     from tsfraud_assets.cli.run import ensure_dagster_home, run_range, run_range_handing_off
     from tsfraud_simulator import simulate
@@ -85,9 +86,12 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
     from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 
+    console = Console.for_command(settings.data_dir, "demo", verbose)
+    if console.log_path:
+        print(f"    detail (Dagster, dbt, Spark): {console.log_path}   (-v shows it here)")
     t0 = time.monotonic()
     defs = build_definitions(settings)
-    printer = step_printer()
+    printer = step_printer(console.line)
     with dg.DagsterInstance.get() as instance:
         _results, sensor_line = run_range_handing_off(
             defs,
@@ -97,9 +101,11 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
             instance,
             log_level=log_level,
             on_step_done=printer,
+            console=console,
             by="tsfraud demo",
         )
-        print(f"    every layer done in {time.monotonic() - t0:,.0f} s; {sensor_line}")
+        print(f"    every layer done in {time.monotonic() - t0:,.0f} s")
+        print(f"    {sensor_line}")
         (evaluation,) = run_range(
             defs,
             start,
@@ -108,6 +114,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
             steps=(EVALUATION_STEP,),
             log_level=log_level,
             on_step_done=printer,
+            console=console,
         )
     (materialization,) = evaluation.asset_materializations_for_node("model_evaluation")
     meta = materialization.metadata

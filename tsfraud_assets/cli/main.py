@@ -20,6 +20,7 @@ def _date(text: str) -> dt.date:
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
+    from tsfraud_assets.cli.console import Console
     from tsfraud_assets.cli.progress import step_printer
     from tsfraud_assets.cli.run import ensure_dagster_home, run_range_handing_off
 
@@ -27,6 +28,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_dagster_home(settings)
     from tsfraud_assets.definitions import build_definitions
 
+    console = Console.for_command(settings.data_dir, "run", args.verbose)
+    print(f"running every layer for {args.start} .. {args.end} through Dagster")
+    if console.log_path:
+        print(f"  detail (Dagster, dbt, Spark): {console.log_path}   (-v shows it here)")
     defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
         _results, sensor_line = run_range_handing_off(
@@ -36,7 +41,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             args.end,
             instance,
             log_level="INFO" if args.verbose else "WARNING",
-            on_step_done=step_printer(),
+            on_step_done=step_printer(console.line),
+            console=console,
         )
     print(sensor_line)
     print(f"scores: {settings.lake_root}/scores/timesheet_scores/work_date=YYYY-MM-DD/")

@@ -25,7 +25,7 @@ def step_summary(step: Step, result: dg.ExecuteInProcessResult, seconds: float) 
         )
     status = "done" if result.success else "FAILED"
     return (
-        f"  {status:<6} {step.name:<20} {', '.join(figures)} in {seconds:,.0f} s "
+        f"    {status:<6} {step.name:<20} {', '.join(figures)} in {seconds:,.0f} s "
         f"({result.job_def.name})"
     )
 

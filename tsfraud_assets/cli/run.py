@@ -11,6 +11,7 @@ The runs are recorded in the Dagster instance, so they show in the UI like any o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from tsfraud_assets.cli.console import Console
 from tsfraud_assets.defs.automation.handoff import hand_off, plan_handoff
 from tsfraud_assets.defs.automation.range_jobs import (
     EVALUATION,
@@ -62,24 +64,28 @@ def run_range(
     steps: tuple[Step, ...] = STEPS,
     log_level: str = "INFO",
     on_step_done: StepDone | None = None,
+    console: Console | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize every layer for [start, end] through the steps' named jobs; stops at the
-    first failed run. `on_step_done(step, result, seconds)` hears of each finished step."""
+    first failed run. `on_step_done(step, result, seconds)` hears of each finished step; a
+    `console` sends each step's output to its log file (console.py)."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     results = []
     for step in steps:
         began = time.monotonic()
         job = defs.resolve_job_def(step.job_name)
-        result = job.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            tags={
-                "tsfraud/step": step.name,
-                **(range_tags(start, end) if step.partitioned else {}),
-            },
-            raise_on_error=True,
-        )
+        quiet = console.quiet(step.name) if console else contextlib.nullcontext()
+        with quiet:
+            result = job.execute_in_process(
+                instance=instance,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={
+                    "tsfraud/step": step.name,
+                    **(range_tags(start, end) if step.partitioned else {}),
+                },
+                raise_on_error=True,
+            )
         results.append(result)
         if on_step_done is not None:
             on_step_done(step, result, time.monotonic() - began)
@@ -94,6 +100,7 @@ def run_range_handing_off(
     instance: dg.DagsterInstance,
     log_level: str = "INFO",
     on_step_done: StepDone | None = None,
+    console: Console | None = None,
     by: str = "tsfraud run",
 ) -> tuple[list[dg.ExecuteInProcessResult], str]:
     """`run_range` over every step, then hand the source's high-water mark it ingested to the
