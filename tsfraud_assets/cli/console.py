@@ -50,12 +50,17 @@ class Console:
             return
         sys.stdout.flush()
         sys.stderr.flush()
+        previous = self._terminal
         saved = os.dup(1), os.dup(2)
         terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
         stop = threading.Event()
         ticker = threading.Thread(target=_tick, args=(terminal, label, stop), daemon=True)
-        with self.log_path.open("ab") as log:
-            log.write(f"\n===== {label} ({dt.datetime.now():%H:%M:%S}) =====\n".encode())
+        with (
+            self.log_path.open("a", buffering=1) as log,
+            contextlib.redirect_stdout(log),  # Python-level writers too, whatever sys.stdout was
+            contextlib.redirect_stderr(log),
+        ):
+            log.write(f"\n===== {label} ({dt.datetime.now():%H:%M:%S}) =====\n")
             log.flush()
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)
@@ -65,6 +70,7 @@ class Console:
             try:
                 yield
             finally:
+                log.flush()
                 stop.set()
                 if ticker.is_alive():
                     ticker.join()
@@ -75,7 +81,7 @@ class Console:
                 for fd in saved:
                     os.close(fd)
                 terminal.close()
-                self._terminal = sys.stdout
+                self._terminal = previous
 
 
 def _tick(terminal: object, label: str, stop: threading.Event) -> None:

@@ -112,5 +112,13 @@ def run_range_handing_off(
         instance,
         daily_partitions(settings.partition_start),
     )
-    results = run_range(defs, start, end, instance, log_level=log_level, on_step_done=on_step_done)
+    results = run_range(
+        defs,
+        start,
+        end,
+        instance,
+        log_level=log_level,
+        on_step_done=on_step_done,
+        console=console,
+    )
     return results, hand_off(instance, plan, start, end, by=by)
