@@ -133,3 +133,14 @@ def test_a_range_run_records_one_result_per_day_and_none_skipped(tmp_path: Path)
     assert sorted((r.partition, r.status.value) for r in records) == [
         (d.isoformat(), "SUCCEEDED") for d in days
     ]
+    # each day's result targets that day's materialization: the UI counts it as current
+    for record in records:
+        target = record.event.asset_check_evaluation.target_materialization_data
+        (latest,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("raw_timesheet_entries"), asset_partitions=[record.partition]
+            ),
+            limit=1,
+        ).records
+        assert target is not None and target.storage_id == latest.storage_id
+        assert target.run_id == result.run_id

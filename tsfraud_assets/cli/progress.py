@@ -11,17 +11,24 @@ from tsfraud_assets.defs.automation.range_jobs import Step
 
 
 def step_summary(step: Step, result: dg.ExecuteInProcessResult, seconds: float) -> str:
-    """`step (job): N assets × D days, checks P passed / F failed, in S s`."""
+    """`done step  N assets × D days, checks P passed, W warned, F FAILED in S s (job)`."""
     events = result.get_asset_materialization_events()
     assets = {e.asset_key for e in events if e.asset_key is not None}
     days = {e.partition for e in events if e.partition is not None}
-    checks = Counter(ev.passed for ev in result.get_asset_check_evaluations())
+    # A failed WARN check (the suspect list's freshness on past data, say) is an alert, not a
+    # failure of the step: counted apart, so "FAILED" means what blocks.
+    checks = Counter(
+        "passed" if ev.passed else ev.severity.value.lower()
+        for ev in result.get_asset_check_evaluations()
+    )
     figures = [f"{len(assets)} asset{'s' if len(assets) != 1 else ''}"]
     if days:
         figures[0] += f" × {len(days)} day{'s' if len(days) != 1 else ''}"
     if checks:
         figures.append(
-            f"checks {checks[True]} passed" + (f", {checks[False]} FAILED" if checks[False] else "")
+            f"checks {checks['passed']} passed"
+            + (f", {checks['warn']} warned" if checks["warn"] else "")
+            + (f", {checks['error']} FAILED" if checks["error"] else "")
         )
     status = "done" if result.success else "FAILED"
     return (

@@ -5,8 +5,10 @@ key, and dagster 1.13's `AssetCheckResult` takes none: its one result is stored 
 partition, every day of the range is then recorded SKIPPED, and the UI's Partitions tab shows a
 red bar over a check that passed on every day. Yielding an `AssetCheckEvaluation` per day (which
 carries `partition=`) records exactly one result per day; the op's output is then yielded
-empty. A failed day with ERROR severity on a blocking check still fails the step, so nothing
-downstream of the range runs.
+empty. Each evaluation names the day's latest materialization as its target, as Dagster does for
+a single-partition run: the UI counts a day's result only while it targets the day's current
+materialization, and shows the day "Missing" otherwise. A failed day with ERROR severity on a
+blocking check still fails the step, so nothing downstream of the range runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ def per_partition_evaluations(
     """The events for one check op: each day's evaluation, then the op's (empty) output."""
     (spec,) = context.check_specs
     for result in results:
+        target = latest_materialization(context.instance, spec.asset_key, result.partition)
         yield dg.AssetCheckEvaluation(
             asset_key=spec.asset_key,
             check_name=spec.name,
@@ -42,5 +48,21 @@ def per_partition_evaluations(
             description=result.description,
             blocking=spec.blocking,
             partition=result.partition,
+            target_materialization_data=target,
         )
     yield dg.Output(None)
+
+
+def latest_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id,
+        run_id=records[0].run_id,
+        timestamp=records[0].timestamp,
+    )
