@@ -41,7 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 
 def _build_definitions(settings: Settings) -> dg.Definitions:
-    partitions = daily_partitions(settings.partition_start)
+    partitions = daily_partitions(settings.partition_start, settings.partition_end)
     daily_job = build_daily_timesheet_job(partitions)
     defs = dg.Definitions(
         assets=[

@@ -46,6 +46,8 @@ class Settings:
     duckdb_path: str
     partition_start: str
     alert_budget: float
+    # The last daily partition, for data that ends (the demo's simulated firm); None: today.
+    partition_end: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     ground_truth: str | None = None  # None: the simulator's file next to the default source
     # The cloud resources' own variables (docs/emr.md, docs/bi-access.md), handed over as read
@@ -112,8 +114,9 @@ def write_settings_file(data_dir: Path, values: Mapping[str, str], reason: str) 
     path = data_dir / SETTINGS_FILE_NAME
     merged = {**read_settings_file(path), **values}
     lines = [
-        f"# Written by {reason}. Read by every tsfraud command, `make ui` and the daemon on",
-        "# this data dir; a variable set in the environment overrides the same name here.",
+        f"# Written by {reason}.",
+        "# Read by every tsfraud command, `make ui` and the daemon on this data dir;",
+        "# a variable set in the environment overrides the same name here.",
         *(f"{k}={v}" for k, v in sorted(merged.items())),
     ]
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,6 +144,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(f"TSFRAUD_ALERT_BUDGET must be a share in (0, 1), got {budget}")
     start = env.get("TSFRAUD_PARTITION_START", DEFAULT_PARTITION_START)
     dt.date.fromisoformat(start)  # fail early and clearly on a malformed date
+    end = env.get("TSFRAUD_PARTITION_END") or None
+    if end is not None and dt.date.fromisoformat(end) < dt.date.fromisoformat(start):
+        raise ValueError(f"TSFRAUD_PARTITION_END={end} is before TSFRAUD_PARTITION_START={start}")
     return Settings(
         deployment=deployment,  # type: ignore[arg-type]
         data_dir=data_dir,
@@ -149,6 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lake_root=env.get("TSFRAUD_LAKE", str(data_dir / "lake")),
         duckdb_path=env.get("TSFRAUD_DUCKDB_PATH", str(data_dir / "warehouse.duckdb")),
         partition_start=start,
+        partition_end=end,
         alert_budget=budget,
         timezone=timezone_from(env),
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,

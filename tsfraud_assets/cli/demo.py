@@ -33,23 +33,28 @@ def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> 
     }
 
 
-def _partitions_follow_the_data(settings: Settings, start: dt.date) -> Settings:
-    """Start the daily partitions on the first simulated day, for this command and for
+def _partitions_follow_the_data(settings: Settings, start: dt.date, end: dt.date) -> Settings:
+    """Daily partitions from the first to the last simulated day, for this command and for
     everything later reading the same data dir (`make ui`, the daemon, `tsfraud run`), through
-    `<data dir>/tsfraud.env`. An exported TSFRAUD_PARTITION_START still wins; the demo only
-    needs it to be no later than the simulated start."""
+    `<data dir>/tsfraud.env`: the UI's partition bars and the backfill dialog then cover the
+    data, not months without any. Exported TSFRAUD_PARTITION_START/END still win; the demo
+    only needs them to cover the simulated days."""
     path = write_settings_file(
         settings.data_dir,
-        {"TSFRAUD_PARTITION_START": start.isoformat()},
-        reason=f"`tsfraud demo`: partitions start on the first simulated day, {start}",
+        {"TSFRAUD_PARTITION_START": start.isoformat(), "TSFRAUD_PARTITION_END": end.isoformat()},
+        reason=f"`tsfraud demo`: partitions are the simulated days, {start}..{end}",
     )
     settings = load_settings()
-    if dt.date.fromisoformat(settings.partition_start) > start:
+    last = settings.partition_end
+    if dt.date.fromisoformat(settings.partition_start) > start or (
+        last is not None and dt.date.fromisoformat(last) < end
+    ):
         raise SystemExit(
-            f"TSFRAUD_PARTITION_START={settings.partition_start} in the environment is after the "
-            f"simulated start {start}: unset it (the demo wrote {start} to {path})"
+            f"TSFRAUD_PARTITION_START/END in the environment ({settings.partition_start}.."
+            f"{last}) do not cover the simulated days {start}..{end}: unset them (the demo "
+            f"wrote its range to {path})"
         )
-    print(f"    daily partitions start {settings.partition_start} (written to {path})")
+    print(f"    daily partitions {settings.partition_start} .. {last or 'today'} (in {path})")
     return settings
 
 
@@ -77,7 +82,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
         replace=True,
     )
     print(f"    {summary}")
-    settings = _partitions_follow_the_data(settings, start)
+    settings = _partitions_follow_the_data(settings, start, end)
 
     print(f"2/3 running every layer for {start} .. {end} through Dagster")
     ensure_dagster_home(settings)

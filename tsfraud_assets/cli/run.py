@@ -110,7 +110,7 @@ def run_range_handing_off(
     plan = plan_handoff(
         SourceDatabase(url=settings.source_url),
         instance,
-        daily_partitions(settings.partition_start),
+        daily_partitions(settings.partition_start, settings.partition_end),
     )
     results = run_range(
         defs,
