@@ -13,6 +13,7 @@ from __future__ import annotations
 import dagster as dg
 
 from tsfraud_assets.defs.automation.freshness import with_freshness
+from tsfraud_assets.defs.automation.range_jobs import build_range_jobs
 from tsfraud_assets.defs.automation.schedules import automation_schedules, fraud_model_job
 from tsfraud_assets.defs.automation.sensors import (
     build_daily_timesheet_job,
@@ -22,6 +23,7 @@ from tsfraud_assets.defs.automation.sensors import (
 from tsfraud_assets.defs.automation.verdict_sensor import verdict_labels_job, verdict_sensor
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
+from tsfraud_assets.defs.known_warnings import known_warnings_silenced
 from tsfraud_assets.defs.model.assets import fraud_model
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.processed.assets import build_processed_timesheet_entries
@@ -35,7 +37,12 @@ from tsfraud_assets.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """The deployment's Definitions; tests pass their own settings (a temporary lake, say)."""
-    partitions = daily_partitions(settings.partition_start)
+    with known_warnings_silenced():
+        return _build_definitions(settings)
+
+
+def _build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = daily_partitions(settings.partition_start, settings.partition_end)
     daily_job = build_daily_timesheet_job(partitions)
     built: list[dg.Definitions] = []  # the report reads the finished graph when it runs
     defs = dg.Definitions(
@@ -51,7 +58,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_model_evaluation(settings.ground_truth_location),
         ],
         asset_checks=[build_raw_entries_reconcile(partitions)],
-        jobs=[daily_job, reference_tables_job, fraud_model_job, verdict_labels_job],
+        jobs=[
+            daily_job,
+            reference_tables_job,
+            fraud_model_job,
+            verdict_labels_job,
+            *build_range_jobs(partitions),
+        ],
         schedules=automation_schedules(settings.timezone, daily_job, partitions),
         sensors=[build_timesheet_batch_sensor(daily_job, partitions), verdict_sensor],
         resources=resources_for(settings),

@@ -30,6 +30,10 @@ GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
 EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+SETTINGS_FILE_NAME = "tsfraud.env"
+"""`<data dir>/tsfraud.env`: settings a command derived from the data it wrote (the demo writes
+the partition start of the firm it simulated there), so the UI, the daemon and later commands on
+the same data dir agree with it without anyone exporting variables. The environment wins."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Settings:
     duckdb_path: str
     partition_start: str
     alert_budget: float
+    # The last daily partition, for data that ends (the demo's simulated firm); None: today.
+    partition_end: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     ground_truth: str | None = None  # None: the simulator's file next to the default source
     # The cloud resources' own variables (docs/emr.md, docs/bi-access.md), handed over as read
@@ -88,8 +94,48 @@ def _with_region(env: Mapping[str, str], prefix: str) -> dict[str, str]:
     return picked
 
 
+def read_settings_file(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines (blank lines and `#` comments allowed) naming `TSFRAUD_*` settings; a
+    missing file is empty, anything else in it is an error naming the line."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.startswith("TSFRAUD_") or key == "TSFRAUD_DATA_DIR":
+            raise ValueError(f"{path}:{number}: expected TSFRAUD_NAME=value, got {raw!r}")
+        values[key] = value.strip()
+    return values
+
+
+def write_settings_file(data_dir: Path, values: Mapping[str, str], reason: str) -> Path:
+    """Merge `values` into `<data_dir>/tsfraud.env` (other keys kept), saying who wrote them."""
+    path = data_dir / SETTINGS_FILE_NAME
+    merged = {**read_settings_file(path), **values}
+    lines = [
+        f"# Written by {reason}.",
+        "# Read by every tsfraud command, `make ui` and the daemon on this data dir;",
+        "# a variable set in the environment overrides the same name here.",
+        *(f"{k}={v}" for k, v in sorted(merged.items())),
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    env = dict(os.environ if env is None else env)
+    """Settings from `env`, or from the process environment over `<data dir>/tsfraud.env`.
+
+    An explicit `env` is taken alone (tests and side-by-side deployments stay hermetic)."""
+    if env is None:
+        data_dir_env = os.environ.get("TSFRAUD_DATA_DIR", PROJECT_ROOT / "data")
+        from_file = read_settings_file(Path(data_dir_env).resolve() / SETTINGS_FILE_NAME)
+        env = {**from_file, **os.environ}
+    env = dict(env)
     deployment = env.get("TSFRAUD_DEPLOYMENT", "local")
     if deployment not in DEPLOYMENTS:
         raise ValueError(
@@ -101,6 +147,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(f"TSFRAUD_ALERT_BUDGET must be a share in (0, 1), got {budget}")
     start = env.get("TSFRAUD_PARTITION_START", DEFAULT_PARTITION_START)
     dt.date.fromisoformat(start)  # fail early and clearly on a malformed date
+    end = env.get("TSFRAUD_PARTITION_END") or None
+    if end is not None and dt.date.fromisoformat(end) < dt.date.fromisoformat(start):
+        raise ValueError(f"TSFRAUD_PARTITION_END={end} is before TSFRAUD_PARTITION_START={start}")
     return Settings(
         deployment=deployment,  # type: ignore[arg-type]
         data_dir=data_dir,
@@ -109,6 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lake_root=env.get("TSFRAUD_LAKE", str(data_dir / "lake")),
         duckdb_path=env.get("TSFRAUD_DUCKDB_PATH", str(data_dir / "warehouse.duckdb")),
         partition_start=start,
+        partition_end=end,
         alert_budget=budget,
         timezone=timezone_from(env),
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,

@@ -89,12 +89,58 @@ def test_check_fails_on_a_tampered_partition_and_blocks_downstream(tmp_path: Pat
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.partition == DAY.isoformat()
     assert evaluation.metadata["source_rows"].value == 2
     assert evaluation.metadata["lake_rows"].value == 1
-    (mismatch,) = evaluation.metadata["mismatched_days"].value
-    assert mismatch["work_date"] == DAY.isoformat()
-    assert mismatch["source_rows"] == 2 and mismatch["lake_rows"] == 1
+    assert evaluation.description is not None and "MISMATCH" in evaluation.description
     # Blocking: the run fails and nothing downstream of the bad partition is built.
     assert not result.success
     assert downstream_ran == []
     assert not result.asset_materializations_for_node("processed_stand_in")
+
+
+def test_a_range_run_records_one_result_per_day_and_none_skipped(tmp_path: Path) -> None:
+    """A single-run backfill over three days: three per-day results (that day's figures) and
+    no partition-less result, so the Partitions tab reads 3 passed, not 3 skipped."""
+    days = [DAY + dt.timedelta(days=i) for i in range(3)]
+    instance = dg.DagsterInstance.ephemeral()
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        insert(
+            engine,
+            "timesheet_entries",
+            [entry(300, work_date=days[2]), entry(301, work_date=days[2], employee_id=2)],
+        )
+        result = dg.materialize(
+            [raw_daily_tables, raw_entries_reconcile],
+            resources={"source": SourceDatabase(url=url), "lake": Lake(root=str(tmp_path / "l"))},
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": days[0].isoformat(),
+                "dagster/asset_partition_range_end": days[-1].isoformat(),
+            },
+        )
+    assert result.success
+    by_day = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert set(by_day) == {d.isoformat() for d in days}
+    assert all(e.passed for e in by_day.values())
+    assert by_day[days[0].isoformat()].metadata["source_rows"].value == 2  # fill_minimal's two
+    assert by_day[days[1].isoformat()].metadata["source_rows"].value == 0
+    assert by_day[days[2].isoformat()].metadata["source_rows"].value == 2
+    key = dg.AssetCheckKey(dg.AssetKey("raw_timesheet_entries"), "reconciles_with_source")
+    records = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+    assert sorted((r.partition, r.status.value) for r in records) == [
+        (d.isoformat(), "SUCCEEDED") for d in days
+    ]
+    # each day's result targets that day's materialization: the UI counts it as current
+    for record in records:
+        target = record.event.asset_check_evaluation.target_materialization_data
+        (latest,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("raw_timesheet_entries"), asset_partitions=[record.partition]
+            ),
+            limit=1,
+        ).records
+        assert target is not None and target.storage_id == latest.storage_id
+        assert target.run_id == result.run_id

@@ -14,6 +14,7 @@ from tsfraud_assets.defs.automation.sensors import (
     build_daily_timesheet_job,
     build_timesheet_batch_sensor,
     contiguous_ranges,
+    merge_near,
 )
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.resources.lake import Lake
@@ -54,6 +55,18 @@ def test_contiguous_ranges() -> None:
     ]
 
 
+def test_near_ranges_merge_and_far_ones_stay_apart() -> None:
+    d = dt.date(2026, 3, 2)
+
+    def r(a: int, b: int) -> tuple[dt.date, dt.date]:
+        return (d + dt.timedelta(days=a), d + dt.timedelta(days=b))
+
+    # gaps of 2, 1 and 7 unchanged days join; 8 does not
+    assert merge_near([r(0, 3), r(6, 7), r(9, 10), r(18, 20)]) == [r(0, 20)]
+    assert merge_near([r(0, 3), r(12, 12)]) == [r(0, 3), r(12, 12)]
+    assert merge_near([]) == []
+
+
 def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path) -> None:
     with sqlite_source(tmp_path) as url:
         engine = sa.create_engine(url)
@@ -88,9 +101,9 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
                 {"t": later},
             )
         requests, cursor3, _ = _tick(url, cursor)
+        # the correction and the new days are six days apart: one run over both (merge_near)
         assert _ranges(requests) == [
-            (DAY.isoformat(), DAY.isoformat()),
-            ((DAY + dt.timedelta(days=7)).isoformat(), (DAY + dt.timedelta(days=8)).isoformat()),
+            (DAY.isoformat(), (DAY + dt.timedelta(days=8)).isoformat()),
         ]
         assert all(r.job_name == "daily_timesheet_job" for r in requests)  # no reference change
         assert json.loads(cursor3 or "{}")["high_water_mark"] == later.isoformat()
@@ -128,7 +141,9 @@ def test_sensor_follows_simulated_batches(tmp_path: Path) -> None:
         return days
 
     requests, cursor, _ = _tick(url, None)
-    assert requested_days(requests) == days_changed_since("0000-00-00")
+    everything = days_changed_since("0000-00-00")
+    # the weekend between two work weeks is joined into the one range
+    assert everything <= requested_days(requests) and len(_ranges(requests)) == 1
     assert min(requested_days(requests)) == start.isoformat()
 
     for through in (start + dt.timedelta(days=10), start + dt.timedelta(days=11)):  # Thu, Fri
@@ -137,7 +152,10 @@ def test_sensor_follows_simulated_batches(tmp_path: Path) -> None:
         expected = days_changed_since(mark)
         requests, cursor, _ = _tick(url, cursor)
         requested = requested_days(requests)
-        assert requested == expected
+        # every changed day, plus at most the unchanged days between near ranges
+        assert expected <= requested
+        assert min(requested) == min(expected) and max(requested) == max(expected)
+        assert len(_ranges(requests)) == 1  # one batch, one run
         assert through.isoformat() in requested  # the new day itself
         assert any(
             d < (through - dt.timedelta(days=1)).isoformat() for d in requested

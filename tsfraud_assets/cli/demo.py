@@ -9,7 +9,7 @@ import pandas as pd
 
 from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
-from tsfraud_assets.settings import load_settings
+from tsfraud_assets.settings import Settings, load_settings, write_settings_file
 
 
 def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> dict[str, float]:
@@ -33,10 +33,39 @@ def evaluate_against_truth(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> 
     }
 
 
-def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
+def _partitions_follow_the_data(settings: Settings, start: dt.date, end: dt.date) -> Settings:
+    """Daily partitions from the first to the last simulated day, for this command and for
+    everything later reading the same data dir (`make ui`, the daemon, `tsfraud run`), through
+    `<data dir>/tsfraud.env`: the UI's partition bars and the backfill dialog then cover the
+    data, not months without any. Exported TSFRAUD_PARTITION_START/END still win; the demo
+    only needs them to cover the simulated days."""
+    path = write_settings_file(
+        settings.data_dir,
+        {"TSFRAUD_PARTITION_START": start.isoformat(), "TSFRAUD_PARTITION_END": end.isoformat()},
+        reason=f"`tsfraud demo`: partitions are the simulated days, {start}..{end}",
+    )
+    settings = load_settings()
+    last = settings.partition_end
+    if dt.date.fromisoformat(settings.partition_start) > start or (
+        last is not None and dt.date.fromisoformat(last) < end
+    ):
+        raise SystemExit(
+            f"TSFRAUD_PARTITION_START/END in the environment ({settings.partition_start}.."
+            f"{last}) do not cover the simulated days {start}..{end}: unset them (the demo "
+            f"wrote its range to {path})"
+        )
+    print(f"    daily partitions {settings.partition_start} .. {last or 'today'} (in {path})")
+    return settings
+
+
+def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool = False) -> int:
     import dagster as dg
 
-    from tsfraud_assets.cli.run import ensure_dagster_home, run_range
+    log_level = "INFO" if verbose else "WARNING"
+
+    from tsfraud_assets.cli.console import Console
+    from tsfraud_assets.cli.progress import step_printer
+    from tsfraud_assets.cli.run import ensure_dagster_home, run_range, run_range_handing_off
     from tsfraud_simulator import simulate
 
     settings = load_settings()
@@ -53,6 +82,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
         replace=True,
     )
     print(f"    {summary}")
+    settings = _partitions_follow_the_data(settings, start, end)
 
     print(f"2/3 running every layer for {start} .. {end} through Dagster")
     ensure_dagster_home(settings)
@@ -61,13 +91,35 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int) -> int:
     from tsfraud_assets.defs.suspects.scoring import SCORES_DATASET
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 
+    console = Console.for_command(settings.data_dir, "demo", verbose)
+    if console.log_path:
+        print(f"    detail (Dagster, dbt, Spark): {console.log_path}   (-v shows it here)")
     t0 = time.monotonic()
     defs = build_definitions(settings)
+    printer = step_printer(console.line)
     with dg.DagsterInstance.get() as instance:
-        run_range(defs, start, end, instance, log_level="WARNING")
-        print(f"    done in {time.monotonic() - t0:.0f} s")
+        _results, sensor_line = run_range_handing_off(
+            defs,
+            settings,
+            start,
+            end,
+            instance,
+            log_level=log_level,
+            on_step_done=printer,
+            console=console,
+            by="tsfraud demo",
+        )
+        print(f"    every layer done in {time.monotonic() - t0:,.0f} s")
+        print(f"    {sensor_line}")
         (evaluation,) = run_range(
-            defs, start, end, instance, steps=(EVALUATION_STEP,), log_level="WARNING"
+            defs,
+            start,
+            end,
+            instance,
+            steps=(EVALUATION_STEP,),
+            log_level=log_level,
+            on_step_done=printer,
+            console=console,
         )
     (materialization,) = evaluation.asset_materializations_for_node("model_evaluation")
     meta = materialization.metadata

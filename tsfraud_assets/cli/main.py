@@ -20,18 +20,32 @@ def _date(text: str) -> dt.date:
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from tsfraud_assets.cli.run import ensure_dagster_home, run_range
+    from tsfraud_assets.cli.console import Console
+    from tsfraud_assets.cli.progress import step_printer
+    from tsfraud_assets.cli.run import ensure_dagster_home, run_range_handing_off
 
     settings = load_settings()
     ensure_dagster_home(settings)
     from tsfraud_assets.definitions import build_definitions
 
+    console = Console.for_command(settings.data_dir, "run", args.verbose)
+    print(f"running every layer for {args.start} .. {args.end} through Dagster")
+    if console.log_path:
+        print(f"  detail (Dagster, dbt, Spark): {console.log_path}   (-v shows it here)")
     defs = build_definitions(settings)
     with dg.DagsterInstance.get() as instance:
-        results = run_range(defs, args.start, args.end, instance)
+        _results, sensor_line = run_range_handing_off(
+            defs,
+            settings,
+            args.start,
+            args.end,
+            instance,
+            log_level="INFO" if args.verbose else "WARNING",
+            on_step_done=step_printer(console.line),
+            console=console,
+        )
         model = instance.get_latest_materialization_event(dg.AssetKey("fraud_model"))
-    for result in results:
-        print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
+    print(sensor_line)
     if model is not None and model.asset_materialization is not None:
         meta = {k: v.value for k, v in model.asset_materialization.metadata.items()}
         print(
@@ -45,7 +59,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tsfraud_assets.cli.demo import run_demo
 
-    return run_demo(employees=args.employees, start=args.start, days=args.days, seed=args.seed)
+    return run_demo(
+        employees=args.employees,
+        start=args.start,
+        days=args.days,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--start", type=_date, required=True)
     run.add_argument("--end", type=_date, required=True, help="inclusive")
+    run.add_argument("-v", "--verbose", action="store_true", help="Dagster's step logs too")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -77,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--start", type=_date, default=dt.date(2026, 3, 2))
     demo.add_argument("--days", type=int, default=120)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("-v", "--verbose", action="store_true", help="Dagster's step logs too")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -11,66 +11,41 @@ The runs are recorded in the Dagster instance, so they show in the UI like any o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import socket
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from tsfraud_assets.cli.console import Console
+from tsfraud_assets.defs.automation.handoff import hand_off, plan_handoff
+from tsfraud_assets.defs.automation.range_jobs import (
+    EVALUATION,
+    EVALUATION_STEP,
+    MODEL,
+    REFERENCE,
+    STEPS,
+    Step,
+)
 from tsfraud_assets.defs.automation.sensors import contiguous_ranges, range_tags
+from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.raw.moves import stale_days
 from tsfraud_assets.instance.run_launcher import HOST_TAG
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.settings import PROJECT_ROOT, Settings
 
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    selection: dg.AssetSelection
-    partitioned: bool
+StepDone = Callable[[Step, dg.ExecuteInProcessResult, float], None]
 
 
-REFERENCE = (
-    dg.AssetSelection.groups("raw").required_multi_asset_neighbors()
-    - dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
-) | dg.AssetSelection.assets(
-    "stg_employees",
-    "stg_investigation_cases",
-    "suspect_dispositions",
-    "investigation_labels",
-    "stg_clients",
-)
-MODEL = dg.AssetSelection.assets("fraud_model")
-# Needs the simulator's ground truth: the demo and the detection benchmark run it, not `run`.
-EVALUATION = dg.AssetSelection.assets("model_evaluation")
-
-STEPS = (
-    Step("reference", REFERENCE, partitioned=False),
-    Step(
-        "ingest-to-features",
-        dg.AssetSelection.assets("employee_day_features").upstream() - REFERENCE,
-        partitioned=True,
-    ),
-    Step("model", MODEL, partitioned=False),
-    Step(
-        "scores-and-reports",
-        # The report group also holds daily_client_hours, which reads the entries, not scores.
-        (
-            dg.AssetSelection.assets("timesheet_scores").downstream()
-            | dg.AssetSelection.groups("reports")
-        )
-        - REFERENCE
-        - EVALUATION,
-        partitioned=True,
-    ),
-)
-EVALUATION_STEP = Step("evaluation", EVALUATION, partitioned=False)
+# The steps and their named jobs are declared with the Definitions (range_jobs.py).
+__all__ = ["EVALUATION", "EVALUATION_STEP", "MODEL", "REFERENCE", "STEPS", "Step", "run_range"]
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -94,38 +69,45 @@ def run_range(
     steps: tuple[Step, ...] = STEPS,
     log_level: str = "INFO",
     heal_moved_entries: bool = True,
+    on_step_done: StepDone | None = None,
+    console: Console | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """Materialize every layer for [start, end]; stops at the first failed run.
+    """Materialize every layer for [start, end] through the steps' named jobs; stops at the
+    first failed run. `on_step_done(step, result, seconds)` hears of each finished step; a
+    `console` sends each step's output to its log file (console.py).
 
     Days that still hold entries the source has since moved into [start, end] are rebuilt
-    too, each partitioned step once per extra range (see ingest/moves.py)."""
+    too, each partitioned step once per extra range (see defs/raw/moves.py)."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
-    assets = list(defs.assets or []) + list(defs.asset_checks or [])
-    resources = dict(defs.resources or {})
     ranges = [(start, end)]
     if heal_moved_entries and any(step.partitioned for step in steps):
-        for first, last in contiguous_ranges(moved_from_days(resources, start, end)):
+        for first, last in contiguous_ranges(
+            moved_from_days(dict(defs.resources or {}), start, end)
+        ):
             print(f"also rebuilding {first}..{last}: it holds entries since moved into the range")
             ranges.append((first, last))
     results = []
     for step in steps:
+        job = defs.resolve_job_def(step.job_name)
         for first, last in ranges if step.partitioned else [(start, end)]:
-            result = dg.materialize(
-                assets,  # type: ignore[arg-type]
-                selection=step.selection,
-                resources=resources,
-                instance=instance,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                tags={
-                    "tsfraud/step": step.name,
-                    # whose process runs it: run monitoring checks the pid on this host only
-                    HOST_TAG: socket.gethostname(),
-                    **(range_tags(first, last) if step.partitioned else {}),
-                },
-                raise_on_error=True,
-            )
+            began = time.monotonic()
+            quiet = console.quiet(step.name) if console else contextlib.nullcontext()
+            with quiet:
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    tags={
+                        "tsfraud/step": step.name,
+                        # whose process runs it: run monitoring checks the pid on this host only
+                        HOST_TAG: socket.gethostname(),
+                        **(range_tags(first, last) if step.partitioned else {}),
+                    },
+                    raise_on_error=True,
+                )
             results.append(result)
+            if on_step_done is not None:
+                on_step_done(step, result, time.monotonic() - began)
     return results
 
 
@@ -138,3 +120,35 @@ def moved_from_days(resources: dict[str, Any], start: dt.date, end: dt.date) -> 
         source = SourceDatabase(url=source.url.get_value() or "")
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     return stale_days(source, lake, days)
+
+
+def run_range_handing_off(
+    defs: dg.Definitions,
+    settings: Settings,
+    start: dt.date,
+    end: dt.date,
+    instance: dg.DagsterInstance,
+    log_level: str = "INFO",
+    on_step_done: StepDone | None = None,
+    console: Console | None = None,
+    by: str = "tsfraud run",
+) -> tuple[list[dg.ExecuteInProcessResult], str]:
+    """`run_range` over every step, then hand the source's high-water mark it ingested to the
+    batch sensor (handoff.py), so a daemon started afterwards does not redo the range.
+
+    Returns the results and a line saying where the sensor stands."""
+    plan = plan_handoff(
+        SourceDatabase(url=settings.source_url),
+        instance,
+        daily_partitions(settings.partition_start, settings.partition_end),
+    )
+    results = run_range(
+        defs,
+        start,
+        end,
+        instance,
+        log_level=log_level,
+        on_step_done=on_step_done,
+        console=console,
+    )
+    return results, hand_off(instance, plan, start, end, by=by)

@@ -7,9 +7,14 @@ import datetime as dt
 import dagster as dg
 
 
-def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
-    """UTC days from `start` (the settings' `partition_start`: the first day the source holds)."""
-    return dg.DailyPartitionsDefinition(start_date=start, timezone="UTC")
+def daily_partitions(start: str, end: str | None = None) -> dg.DailyPartitionsDefinition:
+    """UTC days from `start` (the settings' `partition_start`: the first day the source holds)
+    to `end` inclusive (`partition_end`, for data that stops, as the demo's does), else to the
+    last complete day."""
+    end_date = None
+    if end is not None:
+        end_date = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()  # exclusive
+    return dg.DailyPartitionsDefinition(start_date=start, end_date=end_date, timezone="UTC")
 
 
 # Spark and dbt pay a fixed start-up cost (a JVM, a dbt parse) per run: a backfill of any

@@ -1,18 +1,17 @@
-"""When each layer counts as late, declared once over the asset graph.
+"""When each layer counts as late, declared once over the asset graph: one verdict per asset.
 
 Investigators start their day at 07:00 (local, `TSFRAUD_TIMEZONE`) with the previous work day's
-suspect list. Two mechanisms, because they answer different questions:
-
-* Freshness policies (evaluated by the daemon, shown on every asset) say "this asset was
-  refreshed in the day before 07:00". Dagster judges them per asset, not per partition: a
-  re-run of last month's partition would satisfy them.
-* Time-partition freshness checks (run by their own sensor) say "the previous work day's
-  partition exists by 07:00", which is what investigators rely on.
+suspect list. That is a statement about a partition, so the suspect-list assets are judged by
+time-partition freshness checks alone ("the previous work day's partition exists by 07:00"),
+run by their own sensor after each deadline. They carry no freshness policy: Dagster judges a
+policy per asset, not per partition, so a re-run of last month's partition would show
+"Freshness policy: Passing" beside an overdue check on the same page, two stories about one
+asset. The model is not partitioned and only needs to be recent: a time-window policy says
+that (warn after 7 days, fail after 8), and nothing else judges it.
 
 Work days are Monday to Friday: the deadline ticks Tuesday to Saturday at 07:00 and each tick
 expects the partition of the day before it, so Monday morning still asks for Friday's list and a
-weekend without timesheets is not an alert. The model retrains on its own cadence and only
-needs to be recent.
+weekend without timesheets is not an alert.
 
 The checks find "the previous work day" in the partitions' own calendar (UTC days). West of
 UTC, and up to UTC+7, 07:00 local falls after that day has ended in UTC, so the expected
@@ -40,15 +39,13 @@ MODEL_KEY = dg.AssetKey("fraud_model")
 MODEL_WARN_AFTER = dt.timedelta(days=7)
 MODEL_FAIL_AFTER = dt.timedelta(days=8)
 FRESHNESS_SENSOR_NAME = "suspect_list_freshness_sensor"
+FRESHNESS_JOB_NAME = "suspect_list_freshness_job"
 
 
-def suspect_list_policy(timezone: str) -> dg.FreshnessPolicy:
-    # 24 h is the widest window the cron allows: refreshed at any time in the day before the
-    # deadline passes; which partition was refreshed is the checks' business.
-    return dg.FreshnessPolicy.cron(
-        deadline_cron=WORK_DAY_DEADLINE_CRON,
-        lower_bound_delta=dt.timedelta(hours=24),
-        timezone=timezone,
+def deadline_in_words(timezone: str) -> str:
+    return (
+        f"the previous work day's partition is materialized by 07:00 {timezone}, checked "
+        "Tuesday to Saturday (Monday morning expects Friday's)"
     )
 
 
@@ -84,22 +81,41 @@ def partition_freshness_checks(
 
 
 def with_freshness(defs: dg.Definitions, timezone: str) -> dg.Definitions:
-    """`defs` with the policies on the suspect list and the model, plus the partition checks
-    and the sensor that runs them after each deadline, in the investigators' `timezone`."""
-    tz = timezone
-    checks = partition_freshness_checks(tz)
+    """`defs` with the model's policy, plus the suspect list's partition checks and the sensor
+    that runs them after each deadline, in the investigators' `timezone`."""
+    checks = partition_freshness_checks(timezone)
+    # A named job as the sensor's target: the UI then shows its name and description, where an
+    # asset-selection target shows a Python repr of the selection.
+    job = dg.define_asset_job(
+        FRESHNESS_JOB_NAME,
+        selection=dg.AssetSelection.checks(*checks),
+        description=f"Freshness checks of the suspect list: {deadline_in_words(timezone)}.",
+    )
     with _superseded_on_purpose():
-        sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=checks,
-            name=FRESHNESS_SENSOR_NAME,
-            default_status=dg.DefaultSensorStatus.RUNNING,
+        inner = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks, name=FRESHNESS_SENSOR_NAME
         )
-    suspect_policy = suspect_list_policy(tz)
+
+    @dg.sensor(
+        name=FRESHNESS_SENSOR_NAME,
+        job=job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After each deadline, runs the suspect list's freshness checks: "
+        f"{deadline_in_words(timezone)}. A failed check (WARN) is the late-list alert; it is "
+        "not re-run until a run materializes the missing partition.",
+    )
+    def suspect_list_freshness_sensor(
+        context: dg.SensorEvaluationContext,
+    ) -> dg.RunRequest | dg.SkipReason | None:
+        # Dagster's own evaluation (which checks are due), under a readable target.
+        result = inner(context)
+        return result if isinstance(result, dg.RunRequest | dg.SkipReason) else None
+
     mapped = defs.map_resolved_asset_specs(
-        func=lambda spec: dg.apply_freshness_policy(spec, suspect_policy),
-        selection=list(SUSPECT_LIST_KEYS),
-    ).map_resolved_asset_specs(
         func=lambda spec: dg.apply_freshness_policy(spec, model_policy()),
         selection=[MODEL_KEY],
     )
-    return dg.Definitions.merge(mapped, dg.Definitions(asset_checks=checks, sensors=[sensor]))
+    return dg.Definitions.merge(
+        mapped,
+        dg.Definitions(asset_checks=checks, jobs=[job], sensors=[suspect_list_freshness_sensor]),
+    )
