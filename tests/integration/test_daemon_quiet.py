@@ -22,8 +22,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from tests.process_utils import stop_process_group
 from tests.integration.test_daemon import START, _sensor_cursor
+from tests.process_utils import stop_process_group
 from tsfraud_assets.defs.automation.handoff import hand_off, plan_handoff, read_handoff
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.raw.assets import build_raw_daily_tables, raw_reference_tables

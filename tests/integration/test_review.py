@@ -326,14 +326,14 @@ def test_a_re_score_archives_the_list_it_replaces_once(tmp_path: Path) -> None:
     assert lake.read_partition(VERSIONS_DATASET, DAY).num_rows == 2  # type: ignore[union-attr]
 
 
-def test_risk_level_follows_the_place_in_the_list() -> None:
-    assert [views.risk_level(r, 10) for r in (1, 2, 3, 6, 7, 10)] == [
+def test_risk_level_is_the_models_calibrated_level() -> None:
+    # listed days are at least medium: the list takes medium risk or a blatant red flag
+    assert [views.risk_level(s) for s in (0.89, 0.5, 0.49, 0.2, 0.05)] == [
         "high",
         "high",
         "medium",
         "medium",
-        "low",
-        "low",
+        "medium",
     ]
 
 

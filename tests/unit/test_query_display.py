@@ -63,3 +63,22 @@ def test_numbers_are_rounded_for_reading() -> None:
     frame = pd.DataFrame({"fraud_score": [0.1234567], "active_hours": [8.3456], "rank": [3]})
     shown = rounded(frame)
     assert shown.iloc[0].to_dict() == {"fraud_score": 0.123, "active_hours": 8.35, "rank": 3}
+
+
+def test_a_page_fits_the_terminal() -> None:
+    from tsfraud_assets.cli.query_display import fit_for_terminal
+
+    frame = pd.DataFrame(
+        {
+            "work_date": ["2026-06-24", "2026-06-23"],
+            "office": ["New York", "New York"],
+            "investigation_outcome": [None, None],
+            "reasons": ["workstation active 8.3 h for 14.0 h claimed; claimed 14.0 h", "x"],
+        }
+    )
+    same, shown = fit_for_terminal(frame)
+    assert same == "office: New York; investigation_outcome: -"
+    assert list(shown.columns) == ["work\ndate", "reasons"]
+    assert all(len(line) <= 28 for line in shown["reasons"].iloc[0].splitlines())
+    one, single = fit_for_terminal(frame.head(1))  # one row: nothing to hoist
+    assert one == "" and "investigation\noutcome" in single.columns

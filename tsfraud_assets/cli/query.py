@@ -18,6 +18,7 @@ import pandas as pd
 
 from tsfraud_assets.cli.query_display import (
     default_dates,
+    fit_for_terminal,
     resolve_employee_code,
     rounded,
     scored_span,
@@ -208,6 +209,9 @@ def _print_page(
         return 0
     first = (page - 1) * page_size
     part = _for_display(rounded(frame.iloc[first : first + page_size]))
+    same, part = fit_for_terminal(part)
+    if same:
+        print(textwrap.fill(f"on every row: {same}", 120, subsequent_indent="  "))
     # pandas hands the table to tabulate; missingval shows SQL NULLs as "-".
     print(part.to_markdown(index=False, tablefmt="simple", missingval="-"))
     footer = f"page {page} of {pages} (rows {first + 1}-{first + len(part)} of {len(frame)})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -84,3 +85,32 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
             places = SCORE_DECIMALS if "score" in str(column) else OTHER_DECIMALS
             out[column] = out[column].round(places)
     return out
+
+
+TERMINAL_WIDTH = 120
+TEXT_WIDTH = 28
+
+
+def fit_for_terminal(frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """Make a page of rows fit about TERMINAL_WIDTH columns: a column holding one value on
+    every row (the employee's office in their own history) is said once above the table, the
+    numeric id goes where the employee code is shown, long text is wrapped, and long column
+    names break at their underscores."""
+    hoisted: list[str] = []
+    out = frame.copy()
+    if {"employee_id", "employee_code"} <= set(out.columns):
+        out = out.drop(columns="employee_id")  # people go by their code; --out keeps both
+    if len(out) > 1:
+        for column in list(out.columns):
+            values = out[column].tolist()
+            if all(v == values[0] or (v is None and values[0] is None) for v in values):
+                shown = "-" if values[0] is None else values[0]
+                hoisted.append(f"{column}: {shown}")
+                out = out.drop(columns=column)
+    for column in out.columns:
+        out[column] = [
+            textwrap.fill(v, TEXT_WIDTH) if isinstance(v, str) and len(v) > TEXT_WIDTH else v
+            for v in out[column]
+        ]
+    out.columns = pd.Index([c.replace("_", "\n") if len(str(c)) > 7 else c for c in out.columns])
+    return "; ".join(hoisted), out

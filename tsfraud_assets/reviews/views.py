@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from tsfraud_assets.lib.modeling.prior import HIGH_RISK
 from tsfraud_assets.resources.warehouse import Warehouse
 from tsfraud_assets.reviews.history import ListChanges, list_changes
 
@@ -129,13 +130,11 @@ def _projects(frame: pd.DataFrame) -> dict[tuple[int, dt.date], list[dict[str, A
     return out
 
 
-def risk_level(rank: int, listed: int) -> str:
-    """A word for where a flag sits in its day's list: the top fifth is high, the next two
-    fifths medium, the rest low. (When the model gains a calibrated risk level, use it.)"""
-    if listed <= 0:
-        return "low"
-    position = (rank - 1) / listed
-    return "high" if position < 0.2 else "medium" if position < 0.6 else "low"
+def risk_level(fraud_score: float) -> str:
+    """The model's own word for a listed day's calibrated risk (lib/modeling/prior.py): high
+    from HIGH_RISK up; every other listed day is medium, since the list takes only days of at
+    least MEDIUM_RISK or with a blatant red flag (lib/modeling/score.py)."""
+    return "high" if fraud_score >= HIGH_RISK else "medium"
 
 
 def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None:
@@ -184,7 +183,6 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
     out = DayList(day, first, last, completeness(warehouse, day))
     out.changes = list_changes(rows, versions)
     out.tally = review_tally(warehouse, day)
-    listed = len(rows)
     for r in _records(rows):
         key = (int(r["employee_id"]), day)
         f30, f90 = counts.get(int(r["employee_id"]), (1, 1))
@@ -192,7 +190,7 @@ def day_list(warehouse: Warehouse, day: dt.date | None = None) -> DayList | None
             {
                 **r,
                 "work_date": day,
-                "risk_level": risk_level(int(r["rank"]), listed),
+                "risk_level": risk_level(float(r["fraud_score"])),
                 "reasons_list": [s for s in str(r["reasons"] or "").split("; ") if s],
                 "flags_30d": f30,
                 "flags_90d": f90,
