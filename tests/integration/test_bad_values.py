@@ -219,8 +219,14 @@ def test_null_in_a_reference_table_fails_clearly_and_writes_nothing(tmp_path: Pa
 def test_the_asset_and_its_check_count_the_undated_rows(tmp_path: Path) -> None:
     import dagster as dg
 
-    from tsfraud_assets.defs.raw.assets import raw_daily_tables
-    from tsfraud_assets.defs.raw.checks import raw_entries_reconcile
+    from tsfraud_assets.defs.partitions import daily_partitions
+    from tsfraud_assets.defs.raw.assets import build_raw_daily_tables
+    from tsfraud_assets.defs.raw.checks import build_raw_entries_reconcile
+    from tsfraud_assets.settings import DEFAULT_PARTITION_START
+
+    partitions = daily_partitions(DEFAULT_PARTITION_START)
+    raw_daily_tables = build_raw_daily_tables(partitions)
+    raw_entries_reconcile = build_raw_entries_reconcile(partitions)
 
     with sqlite_source(tmp_path) as url:
         engine = sa.create_engine(url)

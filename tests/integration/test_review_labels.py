@@ -16,12 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tsfraud_assets.defs.dbt.invocation import (
-    DBT_PROJECT_DIR,
-    RAW_INVESTIGATION_CASE_SCHEMA,
-    write_snapshot,
-)
+from tests.lake_fixtures import RAW_INVESTIGATION_CASE_SCHEMA, write_snapshot
 from tsfraud_assets.reviews.dispositions import DISPOSITIONS_DATASET, SCHEMA
+from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 DAY = dt.date(2026, 5, 6)
 
