@@ -50,6 +50,8 @@ from tsfraud_assets.resources.spark import (
     raw_input_bytes,
     ship_job_code,
 )
+from tsfraud_assets.resources.spark import emr as emr_module
+from tsfraud_assets.resources.spark import emr_code as emr_code_module
 from tsfraud_assets.settings import DEFAULT_PARTITION_START
 from tsfraud_assets.spark_jobs.packaging import build_package_zip, job_script, package_dir
 from tsfraud_assets.spark_jobs.process_timesheets import parse_args
@@ -294,12 +296,12 @@ def fake_emr(
     aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> FakeEmr:
     fake = FakeEmr(tmp_path)
-    monkeypatch.setattr(spark_module, "aws_session", fake.session)
+    monkeypatch.setattr(emr_module, "aws_session", fake.session)
     # Built once per test, so that the expected names cannot drift from what a run ships if
     # package files change while the test runs.
     package, script = fake.package, fake.script
-    monkeypatch.setattr(spark_module, "build_package_zip", lambda: package)
-    monkeypatch.setattr(spark_module, "job_script", lambda: script)
+    monkeypatch.setattr(emr_code_module, "build_package_zip", lambda: package)
+    monkeypatch.setattr(emr_code_module, "job_script", lambda: script)
     return fake
 
 

@@ -25,6 +25,7 @@ from tsfraud_assets.defs.automation.sensors import (
     build_timesheet_batch_sensor,
 )
 from tsfraud_assets.defs.partitions import daily_partitions
+from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 PARTITIONS = daily_partitions("2026-01-01")
@@ -32,8 +33,12 @@ SENSOR = build_timesheet_batch_sensor(build_daily_timesheet_job(PARTITIONS), PAR
 
 
 def _tick(url: str, instance: dg.DagsterInstance, cursor: str | None = None) -> list[str]:
+    # the sensor also reads the lake (entries moved away from a day): one beside the source
+    lake = Lake(root=str(Path(url.removeprefix("sqlite:///")).parent / "lake"))
     ctx = dg.build_sensor_context(
-        cursor=cursor, instance=instance, resources={"source": SourceDatabase(url=url)}
+        cursor=cursor,
+        instance=instance,
+        resources={"source": SourceDatabase(url=url), "lake": lake},
     )
     out = list(SENSOR(ctx) or [])
     return [r.job_name or "" for r in out if isinstance(r, dg.RunRequest)]
