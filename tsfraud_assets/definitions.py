@@ -21,6 +21,7 @@ from tsfraud_assets.defs.automation.sensors import (
 )
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
+from tsfraud_assets.defs.history.assets import build_timesheet_entry_history
 from tsfraud_assets.defs.model.assets import fraud_model
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.processed.assets import build_processed_timesheet_entries
@@ -41,6 +42,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[
             raw_reference_tables,
             build_raw_daily_tables(partitions),
+            build_timesheet_entry_history(partitions),
             build_processed_timesheet_entries(partitions),
             dbt_reference_models,
             *build_windowed_dbt_assets(partitions),

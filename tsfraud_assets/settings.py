@@ -27,6 +27,8 @@ DEFAULT_PARTITION_START = "2025-01-01"
 DEFAULT_TIMEZONE = "Europe/London"
 TIMEZONE_ENV = "TSFRAUD_TIMEZONE"
 GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
+SWEEP_DAYS_ENV = "TSFRAUD_SWEEP_DAYS"
+DEFAULT_SWEEP_DAYS = 35
 EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -44,6 +46,9 @@ class Settings:
     alert_budget: float
     timezone: str = DEFAULT_TIMEZONE
     ground_truth: str | None = None  # None: the simulator's file next to the default source
+    # How many work dates, ending with the last complete one, the completeness sweep compares
+    # between source and lake (docs/audit-trail.md): late edits older than this are not sought.
+    sweep_days: int = DEFAULT_SWEEP_DAYS
     # The cloud resources' own variables (docs/emr.md, docs/bi-access.md), handed over as read
     # here; each resource's parser names the missing ones.
     emr_env: Mapping[str, str] = field(default_factory=dict)
@@ -79,6 +84,18 @@ def timezone_from(env: Mapping[str, str]) -> str:
     return name
 
 
+def sweep_days_from(env: Mapping[str, str]) -> int:
+    """`TSFRAUD_SWEEP_DAYS`: a positive whole number of work dates, checked at load time."""
+    text = env.get(SWEEP_DAYS_ENV, str(DEFAULT_SWEEP_DAYS))
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(f"{SWEEP_DAYS_ENV} must be a whole number of days >= 1, got {text!r}")
+    return days
+
+
 def _with_region(env: Mapping[str, str], prefix: str) -> dict[str, str]:
     picked = {k: v for k, v in env.items() if k.startswith(prefix)}
     picked.update({k: env[k] for k in AWS_REGION_VARIABLES if k in env})
@@ -97,6 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not 0 < budget < 1:
         raise ValueError(f"TSFRAUD_ALERT_BUDGET must be a share in (0, 1), got {budget}")
     start = env.get("TSFRAUD_PARTITION_START", DEFAULT_PARTITION_START)
+    sweep_days = sweep_days_from(env)
     dt.date.fromisoformat(start)  # fail early and clearly on a malformed date
     return Settings(
         deployment=deployment,  # type: ignore[arg-type]
@@ -109,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_budget=budget,
         timezone=timezone_from(env),
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,
+        sweep_days=sweep_days,
         emr_env=_with_region(env, EMR_PREFIX),
         athena_env=_with_region(env, ATHENA_PREFIX),
     )

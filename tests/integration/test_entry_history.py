@@ -1,0 +1,158 @@
+"""The entry history: every version of every timesheet entry, appended after each extract.
+
+Real extracts from SQLite and PostgreSQL sources into a temporary lake, then the history step:
+what an edit after approval, a hard delete, a rerun and a quarantined row leave behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.source_fixtures import (
+    DAY,
+    T0,
+    entry,
+    fill_minimal,
+    insert,
+    postgres_source,
+    sqlite_source,
+)
+from tsfraud_assets.defs.history.versions import entry_versions, record_day
+from tsfraud_assets.defs.raw.ingest import ingest_day
+from tsfraud_assets.lib.lake_layout import ENTRY_VERSIONS
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.source_db import SourceDatabase
+
+TODAY = dt.date(2026, 6, 1)
+SEEN_1 = dt.datetime(2026, 3, 4, 6, 0)
+SEEN_2 = dt.datetime(2026, 3, 6, 6, 0)
+SEEN_3 = dt.datetime(2026, 3, 7, 6, 0)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def source_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    ctx = sqlite_source(tmp_path) if request.param == "sqlite" else postgres_source()
+    with ctx as url:
+        fill_minimal(sa.create_engine(url))
+        yield url
+
+
+def extract_and_record(url: str, lake: Lake, seen: dt.datetime) -> None:
+    ingest_day(SourceDatabase(url=url), lake, DAY, today=TODAY)
+    record_day(lake, DAY, seen)
+
+
+def execute(url: str, sql: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def versions_of(lake: Lake, entry_id: int) -> list[dict[str, object]]:
+    rows = entry_versions(lake, [DAY]).to_pylist()
+    return [r for r in rows if r["entry_id"] == entry_id]
+
+
+def test_approved_entry_edited_later_has_two_versions(source_url: str, tmp_path: Path) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    extract_and_record(source_url, lake, SEEN_1)
+    edited = T0 + dt.timedelta(days=2)
+    insert(
+        sa.create_engine(source_url),
+        "projects",
+        [
+            {
+                "project_id": 11,
+                "project_code": "P-11",
+                "client_id": 5,
+                "project_type": "billable",
+                "start_date": dt.date(2026, 1, 1),
+                "end_date": None,
+                "status": "open",
+                "updated_at": T0,
+            }
+        ],
+    )
+    execute(
+        source_url,
+        f"UPDATE timesheet_entries SET hours = 9.5, project_id = 11, "
+        f"updated_at = '{edited.isoformat(sep=' ')}' WHERE entry_id = 100",
+    )
+    extract_and_record(source_url, lake, SEEN_2)
+
+    first, second = versions_of(lake, 100)
+    assert (first["version"], first["change_kind"]) == (1, "inserted")
+    assert first["hours"] == Decimal("4.25") and first["status"] == "approved"
+    assert first["valid_to"] == edited  # closed by the edit, derived on reading
+    assert (second["version"], second["change_kind"]) == (2, "updated")
+    assert second["changed_fields"] == "project_id,hours"
+    assert (second["old_hours"], second["hours"]) == (Decimal("4.25"), Decimal("9.50"))
+    assert (second["old_project_id"], second["project_id"]) == (10, 11)
+    assert second["valid_from"] == edited and second["valid_to"] is None
+    assert second["extracted_at"] == SEEN_2
+    # The untouched entry kept its single version.
+    assert [v["version"] for v in versions_of(lake, 101)] == [1]
+
+
+def test_deleted_entry_gets_a_deleted_version(source_url: str, tmp_path: Path) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    extract_and_record(source_url, lake, SEEN_1)
+    execute(source_url, "DELETE FROM timesheet_entries WHERE entry_id = 101")
+    extract_and_record(source_url, lake, SEEN_2)
+
+    versions = versions_of(lake, 101)
+    assert [v["change_kind"] for v in versions] == ["inserted", "deleted"]
+    gone = versions[-1]
+    assert gone["version"] == 2 and gone["valid_from"] == SEEN_2  # no stamp: seen missing then
+    assert gone["old_hours"] == Decimal("3.50")  # what vanished stays readable
+    # Re-created later: a new version, not a new history.
+    insert(sa.create_engine(source_url), "timesheet_entries", [entry(101, hours=2.0)])
+    extract_and_record(source_url, lake, SEEN_3)
+    assert [v["change_kind"] for v in versions_of(lake, 101)] == ["inserted", "deleted", "inserted"]
+
+
+def test_rerun_without_change_appends_nothing(source_url: str, tmp_path: Path) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    extract_and_record(source_url, lake, SEEN_1)
+    files = sorted(p.name for p in (tmp_path / "lake" / ENTRY_VERSIONS).rglob("*.parquet"))
+    assert len(files) == 1
+    # A bump of updated_at alone is not a change of any value.
+    execute(source_url, "UPDATE timesheet_entries SET updated_at = '2026-03-05 09:00:00'")
+    ingest_day(SourceDatabase(url=source_url), lake, DAY, today=TODAY)
+    result = record_day(lake, DAY, SEEN_2)
+    assert result.file is None and result.appended == 0
+    assert record_day(lake, DAY, SEEN_3).file is None
+    again = sorted(p.name for p in (tmp_path / "lake" / ENTRY_VERSIONS).rglob("*.parquet"))
+    assert again == files
+    assert len(entry_versions(lake, [DAY])) == 2
+
+
+def test_quarantined_entry_is_counted_not_taken_for_deleted(tmp_path: Path) -> None:
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        lake = Lake(root=str(tmp_path / "lake"))
+        extract_and_record(url, lake, SEEN_1)
+        execute(url, "UPDATE timesheet_entries SET hours = 30 WHERE entry_id = 100")
+        ingest_day(SourceDatabase(url=url), lake, DAY, today=TODAY)
+        result = record_day(lake, DAY, SEEN_2)
+        assert (result.deleted, result.quarantined, result.file) == (0, 1, None)
+
+
+def test_existing_history_file_is_never_overwritten(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    lake = Lake(root=str(tmp_path / "lake"))
+    data = pa.table({"x": [1]})
+    lake.add_partition_file(ENTRY_VERSIONS, DAY, "v-1.parquet", data)
+    lake.add_partition_file(ENTRY_VERSIONS, DAY, "v-2.parquet", data)
+    with pytest.raises(FileExistsError):
+        lake.add_partition_file(ENTRY_VERSIONS, DAY, "v-1.parquet", data)
+    table = lake.read_partition(ENTRY_VERSIONS, DAY)
+    assert table is not None and table.num_rows == 2
