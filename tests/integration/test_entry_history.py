@@ -156,3 +156,62 @@ def test_existing_history_file_is_never_overwritten(tmp_path: Path) -> None:
         lake.add_partition_file(ENTRY_VERSIONS, DAY, "v-1.parquet", data)
     table = lake.read_partition(ENTRY_VERSIONS, DAY)
     assert table is not None and table.num_rows == 2
+
+
+def test_history_asset_follows_the_raw_extract_in_one_range_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wired as Dagster runs it: downstream of the raw extract, in the daily job, one run
+    for a range; the second run over an unchanged source appends nothing."""
+    import dagster as dg
+
+    from tsfraud_assets.definitions import build_definitions
+    from tsfraud_assets.settings import load_settings
+
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        monkeypatch.setenv("TSFRAUD_SOURCE_URL", url)  # the resource reads it as an EnvVar
+        settings = load_settings(
+            {
+                "TSFRAUD_DATA_DIR": str(tmp_path),
+                "TSFRAUD_SOURCE_URL": url,
+                "TSFRAUD_PARTITION_START": "2026-03-01",
+            }
+        )
+        defs = build_definitions(settings)
+        job = defs.resolve_job_def("daily_timesheet_job")
+        keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+        assert "timesheet_entry_history" in keys
+        graph = defs.resolve_asset_graph()
+        selection = [
+            graph.get(dg.AssetKey("raw_timesheet_entries")).assets_def,
+            graph.get(dg.AssetKey("timesheet_entry_history")).assets_def,
+        ]
+        tags = {
+            "dagster/asset_partition_range_start": "2026-03-02",
+            "dagster/asset_partition_range_end": "2026-03-03",
+        }
+        lake = Lake(root=settings.lake_root)
+
+        def run() -> dict[str, object]:
+            with dg.instance_for_test() as instance:
+                result = dg.materialize(
+                    selection,
+                    tags=tags,
+                    instance=instance,
+                )
+                assert result.success
+                mats = [
+                    m
+                    for m in result.asset_materializations_for_node("timesheet_entry_history")
+                    if m.asset_key == dg.AssetKey("timesheet_entry_history")
+                ]
+                # one materialization per day of the range, each carrying the run's totals
+                assert sorted(m.partition for m in mats) == ["2026-03-02", "2026-03-03"]
+                return {k: v.value for k, v in mats[0].metadata.items()}
+
+        first = run()
+        assert (first["inserted"], first["days_changed"]) == (2, 1)
+        second = run()
+        assert (second["inserted"], second["updated"], second["deleted"]) == (0, 0, 0)
+        assert len(entry_versions(lake, [DAY])) == 2

@@ -1,7 +1,5 @@
 """The entry history asset: after each raw extract, the versions it revealed (versions.py)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg
