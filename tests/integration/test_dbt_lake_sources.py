@@ -36,6 +36,7 @@ LAKE_SOURCES: dict[str, tuple[str, bool]] = {
     "raw_employees": ("raw/employees", False),
     "raw_investigation_cases": ("raw/investigation_cases", False),
     "timesheet_scores": ("scores/timesheet_scores", True),
+    "timesheet_entry_versions": ("history/timesheet_entry_versions", True),
 }
 HIVE_PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 
@@ -184,6 +185,8 @@ def arrow_to_hive(arrow_type: Any) -> str:
     if pa.types.is_timestamp(arrow_type):
         assert arrow_type.tz is None, "the lake's timestamps are naive UTC"
         return "timestamp"
+    if pa.types.is_decimal(arrow_type):
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
     return {
         pa.int64(): "bigint",
         pa.int32(): "int",
@@ -217,6 +220,10 @@ def contract_columns(source: str) -> dict[str, str]:
         from tsfraud_assets.defs.suspects.scoring import SCORES_SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCORES_SCHEMA}
+    if source == "timesheet_entry_versions":
+        from tsfraud_assets.defs.history.versions import version_schema
+
+        return {f.name: arrow_to_hive(f.type) for f in version_schema()}
     raise KeyError(source)
 
 

@@ -215,3 +215,74 @@ def test_history_asset_follows_the_raw_extract_in_one_range_run(
         second = run()
         assert (second["inserted"], second["updated"], second["deleted"]) == (0, 0, 0)
         assert len(entry_versions(lake, [DAY])) == 2
+
+
+def test_dbt_model_gives_each_version_its_validity_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The type-2 view on DuckDB over the files the history step wrote: the edited entry's
+    two versions chain up, the deleted one is no longer present, and the day as it was
+    before the edit is one query away."""
+    import duckdb
+
+    from tests.integration.test_dbt_models import run_dbt
+
+    lake = Lake(root=str(tmp_path / "lake"))
+    with sqlite_source(tmp_path) as url:
+        fill_minimal(sa.create_engine(url))
+        extract_and_record(url, lake, SEEN_1)
+        edited = T0 + dt.timedelta(days=2)
+        execute(
+            url,
+            f"UPDATE timesheet_entries SET hours = 8, updated_at = '{edited.isoformat(sep=' ')}' "
+            "WHERE entry_id = 100",
+        )
+        execute(url, "DELETE FROM timesheet_entries WHERE entry_id = 101")
+        extract_and_record(url, lake, SEEN_2)
+    db_path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("TSFRAUD_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("TSFRAUD_DUCKDB_PATH", str(db_path))
+    run_dbt(["build", "--select", "entry_history"], tmp_path / "target", tmp_path / "logs")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute(
+            "select entry_id, version, change_kind, changed_fields, valid_from, valid_to, "
+            "is_current, is_present, hours, old_hours, changed_after_approval "
+            "from entry_history order by entry_id, version"
+        ).fetchall()
+        before_edit = con.execute(
+            "select entry_id, hours from entry_history where work_date = ? and is_present "
+            "and valid_from <= ? and (valid_to is null or valid_to > ?) order by entry_id",
+            [DAY, edited - dt.timedelta(hours=1), edited - dt.timedelta(hours=1)],
+        ).fetchall()
+    updated_at = T0 + dt.timedelta(hours=20)
+    assert rows == [
+        (100, 1, "inserted", None, updated_at, edited, False, True, Decimal("4.25"), None, False),
+        (
+            100,
+            2,
+            "updated",
+            "hours",
+            edited,
+            None,
+            True,
+            True,
+            Decimal("8.00"),
+            Decimal("4.25"),
+            True,
+        ),
+        (101, 1, "inserted", None, updated_at, SEEN_2, False, True, Decimal("3.50"), None, False),
+        (
+            101,
+            2,
+            "deleted",
+            None,
+            SEEN_2,
+            None,
+            True,
+            False,
+            Decimal("3.50"),
+            Decimal("3.50"),
+            True,
+        ),
+    ]
+    assert before_edit == [(100, Decimal("4.25")), (101, Decimal("3.50"))]
