@@ -19,6 +19,7 @@ from tsfraud_assets.defs.automation.sensors import (
     build_timesheet_batch_sensor,
     reference_tables_job,
 )
+from tsfraud_assets.defs.automation.sweep import build_completeness_sweep_schedule
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
 from tsfraud_assets.defs.history.assets import build_timesheet_entry_history
@@ -53,7 +54,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         asset_checks=[build_raw_entries_reconcile(partitions)],
         jobs=[daily_job, reference_tables_job, fraud_model_job],
-        schedules=automation_schedules(settings.timezone, daily_job, partitions),
+        schedules=[
+            *automation_schedules(settings.timezone, daily_job, partitions),
+            build_completeness_sweep_schedule(
+                settings.timezone, daily_job, partitions, settings.sweep_days
+            ),
+        ],
         sensors=[build_timesheet_batch_sensor(daily_job, partitions)],
         resources=resources_for(settings),
     )
