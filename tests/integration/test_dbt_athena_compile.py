@@ -221,6 +221,7 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "investigation_labels",
         "int_employee_days",
         "stg_timesheet_entries",
+        "entry_history",
     ):
         assert "features" in tags[name], name
     for name in (
@@ -241,4 +242,5 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "raw_employees": ["raw_employees"],
         "raw_investigation_cases": ["raw_investigation_cases"],
         "timesheet_scores": ["timesheet_scores"],
+        "timesheet_entry_versions": ["timesheet_entry_history"],
     }

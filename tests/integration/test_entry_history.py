@@ -286,3 +286,19 @@ def test_dbt_model_gives_each_version_its_validity_interval(
         ),
     ]
     assert before_edit == [(100, Decimal("4.25")), (101, Decimal("3.50"))]
+
+    # The named query investigators run gives the same picture, and today's after the edit.
+    from tsfraud_assets.queries.catalog import run_named_query
+    from tsfraud_assets.resources.warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(path=str(db_path))
+    params = {"employee_id": 1, "work_date": DAY.isoformat()}
+    then = run_named_query(
+        warehouse, "employee_day_as_of", {**params, "as_of": "2026-03-05 17:00:00"}
+    )
+    assert then["hours"].map(Decimal).tolist() == [Decimal("4.25"), Decimal("3.50")]
+    now = run_named_query(
+        warehouse, "employee_day_as_of", {**params, "as_of": "2026-03-08 00:00:00"}
+    )
+    assert now["entry_id"].tolist() == [100] and now["version"].tolist() == [2]
+    assert now["changed_fields"].tolist() == ["hours"]

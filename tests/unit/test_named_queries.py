@@ -215,6 +215,7 @@ def test_the_investigators_queries_are_all_there() -> None:
         "employee_history",
         "suspects_by_office_practice",
         "hours_at_risk_by_client",
+        "employee_day_as_of",
     }
     assert [p.name for p in queries["todays_suspects"].params] == ["day"]
     history = queries["employee_history"]
