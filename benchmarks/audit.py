@@ -96,9 +96,9 @@ def main() -> None:
             with engine.begin() as conn:
                 conn.exec_driver_sql(
                     "UPDATE timesheet_entries SET hours = LEAST(hours + 1, 24), "
-                    "updated_at = updated_at + interval '3 days' WHERE entry_id % 100 = 7"
+                    "updated_at = updated_at + interval '3 days' WHERE MOD(entry_id, 100) = 7"
                 )
-                conn.exec_driver_sql("DELETE FROM timesheet_entries WHERE entry_id % 1000 = 3")
+                conn.exec_driver_sql("DELETE FROM timesheet_entries WHERE MOD(entry_id, 1000) = 3")
             ingest_days(source, lake, days, today=today)
             t0 = time.perf_counter()
             edits = [record_day(lake, d, seen + dt.timedelta(days=1)) for d in days]

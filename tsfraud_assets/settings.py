@@ -29,6 +29,9 @@ TIMEZONE_ENV = "TSFRAUD_TIMEZONE"
 GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
 SWEEP_DAYS_ENV = "TSFRAUD_SWEEP_DAYS"
 DEFAULT_SWEEP_DAYS = 35
+RAW_RETENTION_ENV = "TSFRAUD_RAW_RETENTION_DAYS"
+HISTORY_RETENTION_ENV = "TSFRAUD_HISTORY_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 2557  # 7 years of calendar days
 EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -49,6 +52,10 @@ class Settings:
     # How many work dates, ending with the last complete one, the completeness sweep compares
     # between source and lake (docs/audit-trail.md): late edits older than this are not sought.
     sweep_days: int = DEFAULT_SWEEP_DAYS
+    # Work dates kept in the lake's raw extracts and in the entry history (docs/audit-trail.md):
+    # firm policy, e.g. 7 years for DCAA-style audits. Older partitions are deleted whole.
+    raw_retention_days: int = DEFAULT_RETENTION_DAYS
+    history_retention_days: int = DEFAULT_RETENTION_DAYS
     # The cloud resources' own variables (docs/emr.md, docs/bi-access.md), handed over as read
     # here; each resource's parser names the missing ones.
     emr_env: Mapping[str, str] = field(default_factory=dict)
@@ -86,13 +93,17 @@ def timezone_from(env: Mapping[str, str]) -> str:
 
 def sweep_days_from(env: Mapping[str, str]) -> int:
     """`TSFRAUD_SWEEP_DAYS`: a positive whole number of work dates, checked at load time."""
-    text = env.get(SWEEP_DAYS_ENV, str(DEFAULT_SWEEP_DAYS))
+    return _positive_days(env, SWEEP_DAYS_ENV, DEFAULT_SWEEP_DAYS)
+
+
+def _positive_days(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, str(default))
     try:
         days = int(text)
     except ValueError:
         days = 0
     if days < 1:
-        raise ValueError(f"{SWEEP_DAYS_ENV} must be a whole number of days >= 1, got {text!r}")
+        raise ValueError(f"{name} must be a whole number of days >= 1, got {text!r}")
     return days
 
 
@@ -128,6 +139,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=timezone_from(env),
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,
         sweep_days=sweep_days,
+        raw_retention_days=_positive_days(env, RAW_RETENTION_ENV, DEFAULT_RETENTION_DAYS),
+        history_retention_days=_positive_days(env, HISTORY_RETENTION_ENV, DEFAULT_RETENTION_DAYS),
         emr_env=_with_region(env, EMR_PREFIX),
         athena_env=_with_region(env, ATHENA_PREFIX),
     )
