@@ -174,3 +174,19 @@ def test_cli_prints_the_differing_days_and_the_commands_that_repair_them(
     assert f"{DAY}  timesheet_entries" in out
     assert "rows 1 in source vs 2 in lake" in out
     assert f"tsfraud run --start {DAY} --end {DAY}" in out
+
+
+def test_entry_moved_to_another_day_is_found_on_both_days(source_url: str, lake: Lake) -> None:
+    """Issue #14's moved entry: the sensor asks only for the new date, so the old day keeps
+    the entry in the lake; the sweep names both days and the repair covers them."""
+    later = T0 + dt.timedelta(days=5)
+    execute(
+        source_url,
+        f"UPDATE timesheet_entries SET work_date = '{NEXT.isoformat()}', "
+        f"updated_at = '{later.isoformat(sep=' ')}' WHERE entry_id = 101",
+    )
+    comparisons = sweep(SourceDatabase(url=source_url), lake, DAYS)
+    assert drifted_days(comparisons) == [DAY, NEXT]
+    (request,) = repair_requests(comparisons)
+    assert request.tags["dagster/asset_partition_range_start"] == DAY.isoformat()
+    assert request.tags["dagster/asset_partition_range_end"] == NEXT.isoformat()
