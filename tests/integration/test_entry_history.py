@@ -118,6 +118,18 @@ def test_deleted_entry_gets_a_deleted_version(source_url: str, tmp_path: Path) -
     assert [v["change_kind"] for v in versions_of(lake, 101)] == ["inserted", "deleted", "inserted"]
 
 
+def test_edit_without_a_new_stamp_is_valid_from_the_extract_that_saw_it(
+    source_url: str, tmp_path: Path
+) -> None:
+    lake = Lake(root=str(tmp_path / "lake"))
+    extract_and_record(source_url, lake, SEEN_1)
+    execute(source_url, "UPDATE timesheet_entries SET status = 'withdrawn' WHERE entry_id = 100")
+    extract_and_record(source_url, lake, SEEN_2)
+    first, second = versions_of(lake, 100)
+    assert second["changed_fields"] == "status" and second["old_status"] == "approved"
+    assert second["valid_from"] == SEEN_2 and first["valid_to"] == SEEN_2
+
+
 def test_rerun_without_change_appends_nothing(source_url: str, tmp_path: Path) -> None:
     lake = Lake(root=str(tmp_path / "lake"))
     extract_and_record(source_url, lake, SEEN_1)

@@ -19,8 +19,9 @@ extract date, because
 What a version holds: the entry's values as seen (comments included: the history is the one
 place that keeps them), the old hours / project / status / approver of the version before,
 which fields changed, `updated_at` as the source stamped it and `extracted_at` (when tsfraud saw
-it). `valid_from` is the source's `updated_at` (never earlier than the previous version's start);
-a deletion leaves no stamp, so it is valid from the extract that no longer found the entry.
+it). `valid_from` is the source's `updated_at`; when that did not move past the previous version's
+start (an edit without a new stamp), and for a deletion, which leaves no stamp, it is the time of
+the extract that saw the change.
 `valid_to` is not stored: setting it would mean rewriting the previous version's file; it is the
 next version's `valid_from`, derived on reading (`entry_versions`, and the dbt model
 `entry_history`).
@@ -169,9 +170,13 @@ def diff_day(
     kept = joined.filter(keep)
     kept_insert = is_insert.filter(keep)
     version = pc.add(pc.fill_null(kept.column("prev_version"), 0), 1)
-    valid_from = pc.max_element_wise(
-        kept.column("updated_at"), kept.column("prev_valid_from"), skip_nulls=True
+    # The source's stamp, unless it did not move past the previous version's start (an edit
+    # made without bumping updated_at): then the change is only known from this extract.
+    stamped = pc.fill_null(
+        pc.greater(kept.column("updated_at"), kept.column("prev_valid_from")),
+        pc.is_null(kept.column("prev_valid_from")),
     )
+    valid_from = pc.if_else(stamped, kept.column("updated_at"), now)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         KEY: kept.column(KEY),
         "version": version,
