@@ -41,6 +41,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -113,7 +114,7 @@ def latest_versions(history: pa.Table | None) -> pa.Table:
     history = history.select(schema.names).cast(schema)
     ordered = history.sort_by([(KEY, "ascending"), ("version", "descending")])
     keys = ordered.column(KEY).to_numpy()
-    first = [0, *[i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]]
+    first = np.concatenate([[0], np.flatnonzero(np.diff(keys)) + 1])
     return ordered.take(pa.array(first, pa.int64()))
 
 
