@@ -254,7 +254,11 @@ def test_dbt_model_gives_each_version_its_validity_interval(
     db_path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("TSFRAUD_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("TSFRAUD_DUCKDB_PATH", str(db_path))
-    run_dbt(["build", "--select", "entry_history"], tmp_path / "target", tmp_path / "logs")
+    run_dbt(
+        ["build", "--select", "entry_history", "int_entry_revisions"],
+        tmp_path / "target",
+        tmp_path / "logs",
+    )
     with duckdb.connect(str(db_path), read_only=True) as con:
         rows = con.execute(
             "select entry_id, version, change_kind, changed_fields, valid_from, valid_to, "
@@ -298,6 +302,14 @@ def test_dbt_model_gives_each_version_its_validity_interval(
         ),
     ]
     assert before_edit == [(100, Decimal("4.25")), (101, Decimal("3.50"))]
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        revisions = con.execute(
+            "select employee_id, work_date, revision_count, hours_raised_after_approval, "
+            "hours_added_after_approval, project_changed_after_approval, "
+            "deleted_after_approval, reapproved_by_other from int_entry_revisions"
+        ).fetchall()
+    # employee 1's day: one approved entry raised by 3.75 h, one approved entry deleted
+    assert revisions == [(1, DAY, 2, 1, Decimal("3.75"), 0, 1, 0)]
 
     # The named query investigators run gives the same picture, and today's after the edit.
     from tsfraud_assets.queries.catalog import run_named_query
