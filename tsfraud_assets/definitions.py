@@ -20,9 +20,11 @@ from tsfraud_assets.defs.automation.sensors import (
     build_timesheet_batch_sensor,
     reference_tables_job,
 )
+from tsfraud_assets.defs.automation.sweep import build_completeness_sweep_schedule
 from tsfraud_assets.defs.automation.verdict_sensor import verdict_labels_job, verdict_sensor
 from tsfraud_assets.defs.dbt.assets import build_windowed_dbt_assets, dbt_reference_models
 from tsfraud_assets.defs.evaluation.assets import build_model_evaluation
+from tsfraud_assets.defs.history.assets import build_timesheet_entry_history
 from tsfraud_assets.defs.known_warnings import known_warnings_silenced
 from tsfraud_assets.defs.model.assets import fraud_model
 from tsfraud_assets.defs.partitions import daily_partitions
@@ -49,6 +51,7 @@ def _build_definitions(settings: Settings) -> dg.Definitions:
         assets=[
             raw_reference_tables,
             build_raw_daily_tables(partitions),
+            build_timesheet_entry_history(partitions),
             build_processed_timesheet_entries(partitions),
             dbt_reference_models,
             *build_windowed_dbt_assets(partitions),
@@ -65,7 +68,12 @@ def _build_definitions(settings: Settings) -> dg.Definitions:
             verdict_labels_job,
             *build_range_jobs(partitions),
         ],
-        schedules=automation_schedules(settings.timezone, daily_job, partitions),
+        schedules=[
+            *automation_schedules(settings.timezone, daily_job, partitions),
+            build_completeness_sweep_schedule(
+                settings.timezone, daily_job, partitions, settings.sweep_days
+            ),
+        ],
         sensors=[build_timesheet_batch_sensor(daily_job, partitions), verdict_sensor],
         resources=resources_for(settings),
     )

@@ -27,6 +27,11 @@ DEFAULT_PARTITION_START = "2025-01-01"
 DEFAULT_TIMEZONE = "Europe/London"
 TIMEZONE_ENV = "TSFRAUD_TIMEZONE"
 GROUND_TRUTH_ENV = "TSFRAUD_GROUND_TRUTH"
+SWEEP_DAYS_ENV = "TSFRAUD_SWEEP_DAYS"
+DEFAULT_SWEEP_DAYS = 35
+RAW_RETENTION_ENV = "TSFRAUD_RAW_RETENTION_DAYS"
+HISTORY_RETENTION_ENV = "TSFRAUD_HISTORY_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 2557  # 7 years of calendar days
 EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -50,6 +55,13 @@ class Settings:
     partition_end: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     ground_truth: str | None = None  # None: the simulator's file next to the default source
+    # How many work dates, ending with the last complete one, the completeness sweep compares
+    # between source and lake (docs/audit-trail.md): late edits older than this are not sought.
+    sweep_days: int = DEFAULT_SWEEP_DAYS
+    # Work dates kept in the lake's raw extracts and in the entry history (docs/audit-trail.md):
+    # firm policy, e.g. 7 years for DCAA-style audits. Older partitions are deleted whole.
+    raw_retention_days: int = DEFAULT_RETENTION_DAYS
+    history_retention_days: int = DEFAULT_RETENTION_DAYS
     # The cloud resources' own variables (docs/emr.md, docs/bi-access.md), handed over as read
     # here; each resource's parser names the missing ones.
     emr_env: Mapping[str, str] = field(default_factory=dict)
@@ -86,6 +98,22 @@ def timezone_from(env: Mapping[str, str]) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"{TIMEZONE_ENV}={name!r} is not an IANA time zone") from exc
     return name
+
+
+def sweep_days_from(env: Mapping[str, str]) -> int:
+    """`TSFRAUD_SWEEP_DAYS`: a positive whole number of work dates, checked at load time."""
+    return _positive_days(env, SWEEP_DAYS_ENV, DEFAULT_SWEEP_DAYS)
+
+
+def _positive_days(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(f"{name} must be a whole number of days >= 1, got {text!r}")
+    return days
 
 
 def _with_region(env: Mapping[str, str], prefix: str) -> dict[str, str]:
@@ -146,6 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not 0 < budget < 1:
         raise ValueError(f"TSFRAUD_ALERT_BUDGET must be a share in (0, 1), got {budget}")
     start = env.get("TSFRAUD_PARTITION_START", DEFAULT_PARTITION_START)
+    sweep_days = sweep_days_from(env)
     dt.date.fromisoformat(start)  # fail early and clearly on a malformed date
     end = env.get("TSFRAUD_PARTITION_END") or None
     if end is not None and dt.date.fromisoformat(end) < dt.date.fromisoformat(start):
@@ -162,6 +191,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_budget=budget,
         timezone=timezone_from(env),
         ground_truth=env.get(GROUND_TRUTH_ENV) or None,
+        sweep_days=sweep_days,
+        raw_retention_days=_positive_days(env, RAW_RETENTION_ENV, DEFAULT_RETENTION_DAYS),
+        history_retention_days=_positive_days(env, HISTORY_RETENTION_ENV, DEFAULT_RETENTION_DAYS),
         emr_env=_with_region(env, EMR_PREFIX),
         athena_env=_with_region(env, ATHENA_PREFIX),
         notify_webhook_from_env=bool(env.get("TSFRAUD_NOTIFY_WEBHOOK")),

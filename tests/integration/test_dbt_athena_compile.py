@@ -221,6 +221,7 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "investigation_labels",
         "int_employee_days",
         "stg_timesheet_entries",
+        "entry_history",
     ):
         assert "features" in tags[name], name
     for name in (
@@ -244,4 +245,5 @@ def test_tags_and_dagster_lineage(compiled: Path) -> None:
         "raw_clients": ["raw_clients"],
         "suspect_disposition_files": ["suspect_disposition_files"],
         "timesheet_score_versions": ["timesheet_score_versions"],
+        "timesheet_entry_versions": ["timesheet_entry_history"],
     }

@@ -39,6 +39,7 @@ LAKE_SOURCES: dict[str, tuple[str, bool]] = {
     "raw_clients": ("raw/clients", False),
     "suspect_disposition_files": ("reviews/suspect_dispositions", False),
     "timesheet_score_versions": ("scores/timesheet_score_versions", True),
+    "timesheet_entry_versions": ("history/timesheet_entry_versions", True),
 }
 HIVE_PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 
@@ -187,6 +188,8 @@ def arrow_to_hive(arrow_type: Any) -> str:
     if pa.types.is_timestamp(arrow_type):
         assert arrow_type.tz is None, "the lake's timestamps are naive UTC"
         return "timestamp"
+    if pa.types.is_decimal(arrow_type):
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
     return {
         pa.int64(): "bigint",
         pa.int32(): "int",
@@ -224,6 +227,10 @@ def contract_columns(source: str) -> dict[str, str]:
         from tsfraud_assets.reviews.dispositions import SCHEMA
 
         return {f.name: arrow_to_hive(f.type) for f in SCHEMA}
+    if source == "timesheet_entry_versions":
+        from tsfraud_assets.defs.history.versions import version_schema
+
+        return {f.name: arrow_to_hive(f.type) for f in version_schema()}
     raise KeyError(source)
 
 

@@ -75,3 +75,31 @@ def test_ingest_into_an_s3_lake_reconciles(s3_lake: tuple[Lake, str], tmp_path: 
     assert "tsfraud/raw/timesheet_entries/work_date=2026-03-03/data.parquet" in keys
     assert "tsfraud/raw/employees/data.parquet" in keys
     assert not any("inprogress" in k for k in keys)
+
+
+def test_entry_history_and_sweep_on_an_s3_lake(s3_lake: tuple[Lake, str], tmp_path: Path) -> None:
+    """The history appends new objects beside the old ones on S3, and the sweep reads the
+    S3 lake as it reads a folder."""
+    from tsfraud_assets.defs.automation.sweep import drifted_days, sweep
+    from tsfraud_assets.defs.history.versions import entry_versions, record_day
+
+    lake, bucket = s3_lake
+    seen = dt.datetime(2026, 3, 4, 6, 0)
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        source = SourceDatabase(url=url)
+        ingest_day(source, lake, DAY, today=DAY + dt.timedelta(days=1))
+        assert record_day(lake, DAY, seen).inserted == 2
+        assert drifted_days(sweep(source, lake, [DAY])) == []
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM timesheet_entries WHERE entry_id = 101")
+        assert drifted_days(sweep(source, lake, [DAY])) == [DAY]
+        ingest_day(source, lake, DAY, today=DAY + dt.timedelta(days=1))
+        assert record_day(lake, DAY, seen + dt.timedelta(days=1)).deleted == 1
+        assert record_day(lake, DAY, seen + dt.timedelta(days=2)).file is None
+        assert drifted_days(sweep(source, lake, [DAY])) == []
+    history = [k for k in _keys(bucket) if k.startswith("tsfraud/history/")]
+    assert len(history) == 2 and all(k.endswith(".parquet") for k in history)
+    kinds = entry_versions(lake, [DAY]).column("change_kind").to_pylist()
+    assert sorted(kinds) == ["deleted", "inserted", "inserted"]

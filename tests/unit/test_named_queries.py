@@ -215,6 +215,7 @@ def test_the_investigators_queries_are_all_there() -> None:
         "employee_history",
         "suspects_by_office_practice",
         "hours_at_risk_by_client",
+        "employee_day_as_of",
     }
     assert [p.name for p in queries["todays_suspects"].params] == ["day"]
     history = queries["employee_history"]
@@ -473,9 +474,10 @@ def test_cli_registers_the_queries_in_the_configured_workgroup(
     assert main(["query", "--register-athena"]) == 0
     assert main(["query", "--register-athena"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["created"] * 4 + ["unchanged"] * 4
+    count = len(load_queries())
+    assert [line.split()[0] for line in lines] == ["created"] * count + ["unchanged"] * count
     ids = athena_client.list_named_queries(WorkGroup="tsfraud-analysts")["NamedQueryIds"]
-    assert len(ids) == 4
+    assert len(ids) == count
     monkeypatch.setenv("TSFRAUD_ATHENA_WORKGROUP", "no-such-workgroup")
     assert main(["query", "--register-athena"]) == 2
     assert "no-such-workgroup" in capsys.readouterr().err

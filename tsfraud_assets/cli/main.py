@@ -73,12 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     from tsfraud_assets.cli.query import register as register_query
+    from tsfraud_assets.cli.retention import register as register_retention
+    from tsfraud_assets.cli.sweep import register as register_sweep
     from tsfraud_assets.reviews.cli import register as register_review
     from tsfraud_simulator.cli import register as register_simulate
 
     register_simulate(sub)
     register_query(sub)
     register_review(sub)
+    register_sweep(sub)
+    register_retention(sub)
 
     run = sub.add_parser(
         "run",

@@ -24,6 +24,8 @@ SCORES = "scores/timesheet_scores"
 MODELS = "models/fraud_model"
 CURRENT_MODEL = f"{MODELS}/current.json"
 REPORTS = "reports/investigator_report"
+# Append-only: one new file per extract that saw a change, never a rewrite (defs/history/).
+ENTRY_VERSIONS = "history/timesheet_entry_versions"
 
 
 def raw_dataset(table: str) -> str:

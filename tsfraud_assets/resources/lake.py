@@ -90,6 +90,38 @@ class Lake(dg.ConfigurableResource):
         """Replace an unpartitioned dataset (a reference table's full snapshot)."""
         return self._write_file([dataset], data.schema, data.to_batches(ROW_GROUP_ROWS))
 
+    def add_partition_file(
+        self, dataset: str, day: dt.date, name: str, data: pa.Table
+    ) -> WriteStats:
+        """Add ONE new file `name` to a day's partition, keeping every file already there.
+
+        For append-only datasets (the entry history): the partition grows by whole files, each
+        written atomically like a replaced partition, and an existing name is never
+        overwritten, so what was recorded once stays as it was."""
+        parts = [dataset, f"{PARTITION_COLUMN}={day.isoformat()}"]
+        fs, directory = self._path(*parts)
+        final = f"{directory}/{name}"
+        if fs.exists(final):
+            raise FileExistsError(f"{self.uri(*parts, name)} exists: append-only files stay")
+        target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
+        fs.makedirs(directory, exist_ok=True)
+        try:
+            with fs.open(target, "wb") as f:
+                pq.write_table(
+                    data,
+                    f,
+                    compression=COMPRESSION,
+                    use_dictionary=dictionary_columns(data.schema),
+                    row_group_size=ROW_GROUP_ROWS,
+                )
+            if self.is_local:
+                fs.mv(target, final)
+        except BaseException:
+            if self.is_local and fs.exists(target):
+                fs.rm(target)
+            raise
+        return WriteStats(path=self.uri(*parts, name), rows=data.num_rows, bytes=fs.size(final))
+
     def delete_partition(self, dataset: str, day: dt.date) -> None:
         fs, path = self._path(dataset, f"{PARTITION_COLUMN}={day.isoformat()}")
         if fs.exists(path):

@@ -40,7 +40,13 @@ STEPS = (
     Step("reference", REFERENCE, partitioned=False, job_name=reference_tables_job.name),
     Step(
         "ingest-to-features",
-        dg.AssetSelection.assets("employee_day_features").upstream() - REFERENCE,
+        # The entry history is built from the raw extract beside the features (the sweep and
+        # the point-in-time query read it).
+        (
+            dg.AssetSelection.assets("employee_day_features").upstream()
+            | dg.AssetSelection.assets("timesheet_entry_history")
+        )
+        - REFERENCE,
         partitioned=True,
         job_name="timesheet_features_job",
         description="Raw ingest → Spark → dbt employee-day features for a range of work dates "
