@@ -24,6 +24,10 @@ SCORES = "scores/timesheet_scores"
 MODELS = "models/fraud_model"
 CURRENT_MODEL = f"{MODELS}/current.json"
 REPORTS = "reports/investigator_report"
+SCORE_VERSIONS = "scores/timesheet_score_versions"
+"""Earlier versions of each day's list, archived by a re-score (reviews/history.py)."""
+DISPOSITIONS = "reviews/suspect_dispositions"
+"""Investigators' verdicts, one file per verdict (reviews/dispositions.py)."""
 # Append-only: one new file per extract that saw a change, never a rewrite (defs/history/).
 ENTRY_VERSIONS = "history/timesheet_entry_versions"
 

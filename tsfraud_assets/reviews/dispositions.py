@@ -27,10 +27,11 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 
-DISPOSITIONS_DATASET = "reviews/suspect_dispositions"
+DISPOSITIONS_DATASET = lake_layout.DISPOSITIONS
 SEED_FILE = "00000000T000000000000-empty.parquet"
 """A zero-row file, so the DuckDB view over `*.parquet` has something to match before the
 first verdict (a glob matching nothing is an error there); every engine reads it as no rows."""

@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tsfraud_assets.lib import lake_layout
 from tsfraud_assets.resources.lake import PARTITION_COLUMN, Lake
 
-VERSIONS_DATASET = "scores/timesheet_score_versions"
+VERSIONS_DATASET = lake_layout.SCORE_VERSIONS
 SEED_DAY = dt.date(1970, 1, 1)
 """The zero-row seed lives in a day no list has (DuckDB's glob must match a file; Athena's
 partition projection starts at TSFRAUD_PARTITION_START and never reads it)."""
