@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -33,10 +34,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """An S3/Glue/EMR-compatible HTTP endpoint (moto's server mode) on a loopback port."""
-    port = free_port()
+@contextlib.contextmanager
+def moto_server(port: int) -> Iterator[str]:
+    """An S3/Glue/EMR-compatible HTTP endpoint (moto's server mode) on a loopback port, for the
+    length of the block."""
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
@@ -61,3 +62,10 @@ def moto_endpoint() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto endpoint for the whole session (tests make their own buckets)."""
+    with moto_server(free_port()) as endpoint:
+        yield endpoint

@@ -17,13 +17,10 @@ import contextlib
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import free_port, moto_server
 from tests.source_fixtures import postgres_source
 from tsfraud_assets.defs.raw.ingest import IngestIncomplete, ingest_days, reconcile_day
 from tsfraud_assets.defs.raw.moves import stale_days
@@ -213,7 +211,7 @@ def test_the_source_going_away_mid_extract_is_clear_and_the_rerun_heals(tmp_path
 
 
 def test_a_source_that_cannot_be_reached_is_named_without_its_password() -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     url = f"postgresql://tsfraud:s3cret@127.0.0.1:{port}/firm"
     with pytest.raises(SourceUnavailableError) as err, SourceDatabase(url=url).snapshot():
         pass
@@ -225,41 +223,12 @@ def test_a_source_that_cannot_be_reached_is_named_without_its_password() -> None
 # --- the S3 endpoint goes away ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _moto(port: int) -> Iterator[str]:
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert server.poll() is None and time.monotonic() < deadline, "moto did not start"
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
     firm: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import fsspec
 
-    port = _free_port()
+    port = free_port()
     for key, value in {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -271,7 +240,7 @@ def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
     fsspec.config.conf.pop("s3", None)
     source = SourceDatabase(url=firm)
     lake = Lake(root="s3://faults/tsfraud")
-    with _moto(port):
+    with moto_server(port):
         boto3.client("s3").create_bucket(Bucket="faults")
         ingest_days(source, lake, DAYS[:2], today=TODAY)
     # the endpoint is down: the ingest fails, saying where it could not write
@@ -282,7 +251,7 @@ def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
     message = str(err.value)
     assert "failed after 0 of" in message and str(port) in message, message
     print(f"S3 endpoint down: the ingest failed after {took:.1f} s: {message[:200]}")
-    with _moto(port):  # back (empty: moto keeps nothing across restarts)
+    with moto_server(port):  # back (empty: moto keeps nothing across restarts)
         boto3.client("s3").create_bucket(Bucket="faults")
         fsspec.filesystem("s3").invalidate_cache()
         ingest_days(source, lake, DAYS, today=TODAY)
