@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -16,6 +17,10 @@ import pytest
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+# The tests see the environment they set, not the settings a developer's `make demo` wrote to
+# data/tsfraud.env (tests/test_settings_file.py sets this back where it reads a file).
+os.environ["TSFRAUD_SETTINGS_FILE"] = ""
 
 
 @pytest.fixture(scope="session")
