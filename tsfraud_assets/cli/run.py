@@ -74,22 +74,62 @@ def run_range(
     results = []
     for step in steps:
         began = time.monotonic()
-        job = defs.resolve_job_def(step.job_name)
         quiet = console.quiet(step.name) if console else contextlib.nullcontext()
         with quiet:
-            result = job.execute_in_process(
-                instance=instance,
+            result = execute_named_job(
+                defs,
+                step.job_name,
+                instance,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 tags={
                     "tsfraud/step": step.name,
                     **(range_tags(start, end) if step.partitioned else {}),
                 },
-                raise_on_error=True,
             )
         results.append(result)
         if on_step_done is not None:
             on_step_done(step, result, time.monotonic() - began)
     return results
+
+
+def execute_named_job(
+    defs: dg.Definitions,
+    job_name: str,
+    instance: dg.DagsterInstance,
+    run_config: dict[str, object],
+    tags: dict[str, str],
+) -> dg.ExecuteInProcessResult:
+    """Run `job_name` in this process as a run of the code location's repository.
+
+    `JobDefinition.execute_in_process` runs the job without its repository, so an asset that
+    reads the whole asset graph from its context (the investigators' report tallies every
+    layer's cost) would see only its own run's selection; launched by the daemon the same job
+    has its repository. Dagster's public API has no in-process run with one, so this uses the
+    internal pair `execute_in_process` itself is made of, with a repository-backed job.
+    """
+    from dagster._core.definitions.job_base import RepoBackedJob
+    from dagster._core.execution.execute_in_process import core_execute_in_process, merge_run_tags
+
+    repository = defs.get_repository_def()
+    job_def = repository.get_job(job_name)
+    # This process is the run worker: the default executor's in-process mode, as
+    # `execute_in_process` would choose (the multiprocess mode needs a reconstructable job).
+    run_config = {**run_config, "execution": {"config": {"in_process": {}}}}
+    return core_execute_in_process(
+        run_config=run_config,
+        job=RepoBackedJob(job_name, repository),
+        instance=instance,
+        output_capturing_enabled=True,
+        raise_on_error=True,
+        run_tags=merge_run_tags(
+            job_def=job_def,
+            partition_key=None,
+            tags=tags,
+            asset_selection=None,
+            instance=instance,
+            run_config=run_config,
+        ),
+    )
 
 
 def run_range_handing_off(
