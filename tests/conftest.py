@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,10 @@ import pytest
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+# The tests see the environment they set, not the settings a developer's `make demo` wrote to
+# data/tsfraud.env (tests/test_settings_file.py sets this back where it reads a file).
+os.environ["TSFRAUD_SETTINGS_FILE"] = ""
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,9 @@ EMR_PREFIX = "TSFRAUD_EMR_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 SETTINGS_FILE_NAME = "tsfraud.env"
+SETTINGS_FILE_ENV = "TSFRAUD_SETTINGS_FILE"
+"""Another settings file than `<data dir>/tsfraud.env`; empty: none (the test suite sets that,
+so a developer's `make demo` does not change what the tests see)."""
 """`<data dir>/tsfraud.env`: settings a command derived from the data it wrote (the demo writes
 the partition start of the firm it simulated there), so the UI, the daemon and later commands on
 the same data dir agree with it without anyone exporting variables. The environment wins."""
@@ -161,7 +164,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     An explicit `env` is taken alone (tests and side-by-side deployments stay hermetic)."""
     if env is None:
         data_dir_env = os.environ.get("TSFRAUD_DATA_DIR", PROJECT_ROOT / "data")
-        from_file = read_settings_file(Path(data_dir_env).resolve() / SETTINGS_FILE_NAME)
+        file = os.environ.get(SETTINGS_FILE_ENV, str(Path(data_dir_env) / SETTINGS_FILE_NAME))
+        from_file = read_settings_file(Path(file).resolve()) if file else {}
         env = {**from_file, **os.environ}
     env = dict(env)
     deployment = env.get("TSFRAUD_DEPLOYMENT", "local")

@@ -17,6 +17,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("TSFRAUD_PARTITION_START", "TSFRAUD_PARTITION_END", "TSFRAUD_ALERT_BUDGET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TSFRAUD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TSFRAUD_SETTINGS_FILE")  # the suite's conftest turns the file off
     return tmp_path
 
 
@@ -55,3 +56,11 @@ def test_partitions_end_on_the_last_day_inclusive() -> None:
     open_ended = daily_partitions("2026-03-02")
     last = open_ended.get_last_partition_key()
     assert last is not None and dt.date.fromisoformat(last) >= dt.date(2026, 6, 29)
+
+
+def test_the_suite_reads_no_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest.py turns the file off, so `make demo` before `make test` changes nothing."""
+    monkeypatch.setenv("TSFRAUD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TSFRAUD_PARTITION_START", raising=False)
+    write_settings_file(tmp_path, {"TSFRAUD_PARTITION_START": "2026-03-02"}, reason="a test")
+    assert load_settings().partition_start != "2026-03-02"

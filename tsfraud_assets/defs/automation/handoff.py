@@ -90,8 +90,13 @@ def hand_off(
 ) -> str:
     """Record the plan's mark for the sensor if [start, end] covered every changed day; returns
     a line for people saying what the sensor will do next."""
-    if plan.mark is None or (plan.since is not None and plan.mark <= plan.since):
-        return "batch sensor: nothing new in the source for it"
+    if plan.mark is None:
+        return "batch sensor: the source is empty; nothing for it to run"
+    if plan.since is not None and plan.mark <= plan.since:
+        return (
+            f"batch sensor: already at {plan.since:%Y-%m-%d %H:%M:%S}, the source's high-water "
+            "mark; nothing for it to re-run"
+        )
     left = plan.uncovered(start, end)
     if left:
         return (
