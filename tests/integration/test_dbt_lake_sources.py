@@ -376,6 +376,7 @@ def test_athena_creates_missing_replaces_drifted_keeps_current_refuses_foreign(
             "raw_clients",  # missing too, like the cases
             "suspect_disposition_files",
             "timesheet_score_versions",
+            "timesheet_entry_versions",
         )
     )
     # moto runs no DDL: the drifted table, deleted from Glue, stays gone here; on Athena the
