@@ -237,6 +237,9 @@ def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
         "AWS_MAX_ATTEMPTS": "2",
     }.items():
         monkeypatch.setenv(key, value)
+    # boto3's default session keeps the endpoint it resolved first: this test's own endpoint
+    # must not outlive it in the session later tests use
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     fsspec.config.conf.pop("s3", None)
     source = SourceDatabase(url=firm)
     lake = Lake(root="s3://faults/tsfraud")
@@ -256,6 +259,7 @@ def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
         fsspec.filesystem("s3").invalidate_cache()
         ingest_days(source, lake, DAYS, today=TODAY)
         assert_lake_matches_source(source, lake)
+    fsspec.get_filesystem_class("s3").clear_instance_cache()  # none outlives this endpoint
 
 
 # --- a corrupt file in the lake ---------------------------------------------------------------

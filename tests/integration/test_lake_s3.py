@@ -31,11 +31,16 @@ def s3_lake(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(key, value)
+    # boto3's default session keeps the endpoint it resolved first: a new one reads this env
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     bucket = f"lake-{uuid4().hex[:10]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     import fsspec
 
     fsspec.config.conf.pop("s3", None)
+    # s3fs caches its filesystems by arguments, not by the environment: drop any made for
+    # another endpoint (the fault tests start and stop their own)
+    fsspec.get_filesystem_class("s3").clear_instance_cache()
     yield Lake(root=f"s3://{bucket}/tsfraud"), bucket
 
 
