@@ -44,7 +44,8 @@ STEPS = (
         # the point-in-time query read it).
         (
             dg.AssetSelection.assets("employee_day_features").upstream()
-            | dg.AssetSelection.assets("timesheet_entry_history")
+            # with the dbt views over it (entry_history, int_entry_revisions)
+            | dg.AssetSelection.assets("timesheet_entry_history").downstream()
         )
         - REFERENCE,
         partitioned=True,

@@ -14,6 +14,7 @@ from pydantic import Field
 from tsfraud_assets.resources.warehouse.base import (
     Warehouse,
     WarehouseBusyError,
+    WarehouseError,
     WarehouseNotFoundError,
 )
 
@@ -40,7 +41,16 @@ class DuckDBWarehouse(Warehouse):
         self, sql: str, params: Sequence[Any] | None = None, *, max_age_minutes: int | None = None
     ) -> pd.DataFrame:
         with self._connect() as con:
-            return con.execute(sql, list(params or [])).df()
+            try:
+                return con.execute(sql, list(params or [])).df()
+            except duckdb.CatalogException as exc:
+                # A model not built yet (a new one, or a warehouse from before it existed):
+                # say which and what builds it, not a DuckDB traceback.
+                first = str(exc).splitlines()[0]
+                raise WarehouseError(
+                    f"DuckDB warehouse {self.path}: {first}; build the dbt models for the days "
+                    "you need (`tsfraud run --start ... --end ...`)"
+                ) from exc
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         # DuckDB would report a missing file as an opaque IO error in read-only mode; say
