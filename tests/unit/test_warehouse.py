@@ -34,6 +34,7 @@ from tsfraud_assets.queries.catalog import load_queries
 from tsfraud_assets.resources.warehouse import (
     DuckDBWarehouse,
     WarehouseBusyError,
+    WarehouseError,
     WarehouseNotFoundError,
     athena_literal,
 )
@@ -264,3 +265,11 @@ def test_a_missing_database_file_is_a_clear_error(tmp_path: Path) -> None:
     assert str(missing) in str(caught.value) and "TSFRAUD_DUCKDB_PATH" in str(caught.value)
     assert isinstance(caught.value, FileNotFoundError)
     assert not missing.exists(), "a reader must not create an empty warehouse"
+
+
+def test_a_model_not_built_yet_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(WarehouseError, match="entry_history") as caught:
+        DuckDBWarehouse(path=str(path)).query("select * from entry_history")
+    assert "tsfraud run" in str(caught.value)
