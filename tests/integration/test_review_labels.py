@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.integration.test_dbt_models import run_dbt
 from tests.lake_fixtures import RAW_INVESTIGATION_CASE_SCHEMA, write_snapshot
 from tsfraud_assets.reviews.dispositions import DISPOSITIONS_DATASET, SCHEMA
-from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 DAY = dt.date(2026, 5, 6)
 
@@ -67,40 +67,6 @@ def write_verdict(folder: Path, row: dict[str, Any]) -> None:
     )
 
 
-def run_dbt(args: list[str], tmp: Path) -> None:
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target",
-            "duckdb",
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-            "--quiet",
-        ]
-    )
-    env = DuckDBConnectionManager._ENV
-    if env is not None:
-        env.close()
-    DuckDBConnectionManager.close_all_connections()
-    if result.exception is not None:
-        raise result.exception
-    problems = [
-        f"{r.node.unique_id}: {r.status} {r.message or ''}"
-        for r in result.result  # type: ignore[union-attr]
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not problems, "\n".join(problems) or "dbt failed"
-
-
 def test_confirmed_and_cleared_verdicts_become_labels_beside_the_cases(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,7 +88,7 @@ def test_confirmed_and_cleared_verdicts_become_labels_beside_the_cases(
     db = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("TSFRAUD_LAKE", str(lake))
     monkeypatch.setenv("TSFRAUD_DUCKDB_PATH", str(db))
-    run_dbt(["build", "--select", "+investigation_labels"], tmp_path)
+    run_dbt(["build", "--select", "+investigation_labels"], tmp_path / "target", tmp_path / "logs")
 
     with duckdb.connect(str(db), read_only=True) as con:
         labels = {
