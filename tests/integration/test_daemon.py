@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from tests.process_utils import stop_process_group
+from tests.process_utils import start_daemon, stop_process_group
 from tsfraud_assets.settings import PROJECT_ROOT
 from tsfraud_simulator import append_through, simulate
 
@@ -91,28 +89,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     home.mkdir()
     # The embedded default as shipped: queued runs, one at a time, drained by this daemon.
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "TSFRAUD_DEPLOYMENT": "local",
-        "TSFRAUD_DATA_DIR": str(tmp),
-        "TSFRAUD_LAKE": str(tmp / "lake"),
-        "TSFRAUD_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-        "TSFRAUD_SOURCE_URL": source_url,
-        "TSFRAUD_PARTITION_START": START.isoformat(),
-    }
-    env.pop("DAGSTER_IS_DEV_CLI", None)
     log = tmp / "daemon.log"
-    executable = Path(sys.executable).parent / "dagster-daemon"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(executable), "run", "-w", str(_workspace(tmp))],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so teardown reaches every child
-        )
+    proc = start_daemon(tmp, home, source_url, _workspace(tmp), START, PROJECT_ROOT)
     try:
         yield Daemon(home, tmp / "lake", source_url, truth, log, proc)
     finally:

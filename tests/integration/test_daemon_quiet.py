@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 
 from tests.integration.test_daemon import START, _sensor_cursor
-from tests.process_utils import stop_process_group
+from tests.process_utils import start_daemon, stop_process_group
 from tsfraud_assets.defs.automation.handoff import hand_off, plan_handoff, read_handoff
 from tsfraud_assets.defs.partitions import daily_partitions
 from tsfraud_assets.defs.raw.assets import build_raw_daily_tables, raw_reference_tables
@@ -87,28 +84,8 @@ def test_a_daemon_started_after_tsfraud_run_launches_nothing(tmp_path: Path) -> 
         runs_before = {r.run_id for r in instance.get_runs()}
         assert len(runs_before) == 2
 
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "TSFRAUD_DEPLOYMENT": "local",
-        "TSFRAUD_DATA_DIR": str(tmp_path),
-        "TSFRAUD_LAKE": str(tmp_path / "lake"),
-        "TSFRAUD_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "TSFRAUD_SOURCE_URL": source_url,
-        "TSFRAUD_PARTITION_START": START.isoformat(),
-    }
-    env.pop("DAGSTER_IS_DEV_CLI", None)
     log = tmp_path / "daemon.log"
-    executable = Path(sys.executable).parent / "dagster-daemon"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(executable), "run", "-w", str(_workspace(tmp_path))],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_daemon(tmp_path, home, source_url, _workspace(tmp_path), START, PROJECT_ROOT)
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
             deadline = time.monotonic() + 150
