@@ -23,7 +23,7 @@ from tsfraud_assets.defs.automation.verdict_sensor import new_verdicts, verdict_
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
 from tsfraud_assets.reviews import dispositions, views
-from tsfraud_assets.reviews.app import create_app
+from tsfraud_assets.reviews.app import CSRF_COOKIE, create_app
 from tsfraud_assets.reviews.dispositions import VerdictError, record_verdict
 
 DAY = dt.date(2026, 6, 24)  # a Wednesday, the latest scored day: still filling
@@ -342,7 +342,9 @@ def test_risk_level_is_the_models_calibrated_level() -> None:
 
 @pytest.fixture
 def client(world: dict[str, Any]) -> TestClient:
-    return TestClient(create_app(world["warehouse"], world["lake"]))
+    browser = TestClient(create_app(world["warehouse"], world["lake"]))
+    browser.get("/")  # as an investigator does: the form key comes with the page
+    return browser
 
 
 def test_list_page_shows_the_flags_and_the_days_state(client: TestClient) -> None:
@@ -373,8 +375,9 @@ def test_person_page_and_unknown_code(client: TestClient) -> None:
     assert missing.status_code == 404 and "no employee with code E999999" in missing.text
 
 
-def _form(**overrides: str) -> dict[str, str]:
+def _form(client: TestClient, **overrides: str) -> dict[str, str]:
     form = {
+        "csrf": client.cookies.get(CSRF_COOKIE, ""),
         "employee_code": "E000001",
         "work_date": DAY.isoformat(),
         "scored_at": SCORED_AT.isoformat(),
@@ -392,13 +395,13 @@ def _form(**overrides: str) -> dict[str, str]:
 def test_recording_a_verdict_from_the_page_escapes_the_note_and_survives_a_double_submit(
     client: TestClient, world: dict[str, Any]
 ) -> None:
-    first = client.post("/verdict", data=_form(), follow_redirects=False)
+    first = client.post("/verdict", data=_form(client), follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"].startswith(f"/?day={DAY}&msg=Recorded")
     assert 'name="reviewer" required maxlength="80" autocomplete="name" value="Bo Checker"' in (
         client.get("/").text  # the next form remembers who is reviewing
     )
-    second = client.post("/verdict", data=_form(), follow_redirects=False)
+    second = client.post("/verdict", data=_form(client), follow_redirects=False)
     assert second.status_code == 303 and "Already+recorded" in second.headers["location"]
     stored = _stored(world)
     assert len(stored) == 1
@@ -411,12 +414,12 @@ def test_recording_a_verdict_from_the_page_escapes_the_note_and_survives_a_doubl
 
 def test_bad_verdicts_from_the_page_say_why(client: TestClient, world: dict[str, Any]) -> None:
     for form, message in [
-        (_form(employee_code="E999999"), "no employee with code E999999"),
-        (_form(employee_code="E000005"), "not on the suspect list"),
-        (_form(work_date="2019-01-01"), "outside the scored days"),
-        (_form(outcome=""), "verdict must be one of"),
-        (_form(scored_at="2026-06-25T05:00:00"), "re-scored since you opened it"),
-        (_form(back="https://elsewhere.example/"), "no employee with code E999999"),
+        (_form(client, employee_code="E999999"), "no employee with code E999999"),
+        (_form(client, employee_code="E000005"), "not on the suspect list"),
+        (_form(client, work_date="2019-01-01"), "outside the scored days"),
+        (_form(client, outcome=""), "verdict must be one of"),
+        (_form(client, scored_at="2026-06-25T05:00:00"), "re-scored since you opened it"),
+        (_form(client, back="https://elsewhere.example/"), "no employee with code E999999"),
     ]:
         if "elsewhere" in form["back"]:
             form["employee_code"] = "E999999"
@@ -425,6 +428,34 @@ def test_bad_verdicts_from_the_page_say_why(client: TestClient, world: dict[str,
         assert message in page.text
         assert "elsewhere.example" not in page.text  # only ever links back into the app
     assert _stored(world).empty
+
+
+def test_a_verdict_posted_from_another_site_is_refused_and_nothing_written(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    page = client.get("/")
+    assert f'name="csrf" value="{client.cookies.get(CSRF_COOKIE)}"' in page.text
+    stranger = TestClient(create_app(world["warehouse"], world["lake"]))
+    for sender, form, headers in [
+        (stranger, _form(client), {}),  # a page elsewhere knows no browser's key
+        (client, _form(client, csrf="guessed-" + "x" * 40), {}),
+        (client, _form(client), {"origin": "https://elsewhere.example"}),
+    ]:
+        refused = sender.post("/verdict", data=form, headers=headers, follow_redirects=False)
+        assert refused.status_code == 403
+        assert "Nothing was recorded" in refused.text
+    assert _stored(world).empty
+    same_site = client.post("/verdict", data=_form(client), headers={"origin": "http://testserver"})
+    assert same_site.status_code == 200 and "Recorded" in same_site.text
+    assert len(_stored(world)) == 1
+
+
+def test_the_form_key_cookie_is_http_only_and_same_site_strict(world: dict[str, Any]) -> None:
+    fresh = TestClient(create_app(world["warehouse"], world["lake"]))
+    cookie = fresh.get("/").headers["set-cookie"].lower()
+    assert cookie.startswith(CSRF_COOKIE + "=") and "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "set-cookie" not in fresh.get("/").headers  # kept, not rotated on every page
 
 
 # ------------------------------------------------------------------------- the CLI and sensor
@@ -665,7 +696,9 @@ def test_the_pages_work_on_the_athena_warehouse(world: dict[str, Any]) -> None:
     assert page.status_code == 200 and "still filling" in page.text and "Acme Freight" in page.text
     scored_at = SCORED_AT.isoformat(sep=" ", timespec="milliseconds")  # as Athena returns it
     sent = client.post(
-        "/verdict", data=_form(scored_at=scored_at, note="badge logs"), follow_redirects=False
+        "/verdict",
+        data=_form(client, scored_at=scored_at, note="badge logs"),
+        follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
     # The same list query again, in a new request, must see the verdict (a fresh token).

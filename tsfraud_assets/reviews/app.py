@@ -8,11 +8,19 @@ verdicts to the lake (reviews/dispositions.py); it opens no database of its own.
 Jinja2 autoescapes everything, so a note holding HTML or a script is shown as text. After
 a verdict the browser is redirected (POST-redirect-GET), and every form carries a fresh
 token, so a reload or a double click records one row, not two.
+
+A verdict becomes a training label, so a page on another site must not be able to post one
+in an investigator's name (cross-site request forgery). Every page sets a random per-browser
+secret in a SameSite=Strict, HttpOnly cookie and puts the same value in each form; /verdict
+records nothing unless the two match and, when the browser names the page's origin, that
+origin is this app. A forged post gets a 403 page that says what to do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
 import uuid
 from pathlib import Path
 from typing import Any
@@ -32,6 +40,35 @@ from tsfraud_assets.reviews import dispositions, views
 
 HERE = Path(__file__).parent
 REVIEWER_COOKIE = "tsfraud_reviewer"
+CSRF_COOKIE = "tsfraud_csrf"
+CSRF_FIELD = "csrf"
+
+
+def csrf_secret(request: Request) -> tuple[str, bool]:
+    """The browser's form secret, and whether it is new (to be set as a cookie)."""
+    known = request.cookies.get(CSRF_COOKIE, "")
+    if len(known) >= 32:
+        return known, False
+    return secrets.token_urlsafe(32), True
+
+
+def with_csrf_cookie(response: Response, secret: str, new: bool) -> Response:
+    if new:
+        response.set_cookie(CSRF_COOKIE, secret, httponly=True, samesite="strict")
+    return response
+
+
+def forged(request: Request, sent: str) -> str | None:
+    """Why a POST is refused as not coming from this app's own page, or None if it did."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = origin.split("://", 1)[-1]
+        if host != request.headers.get("host", ""):
+            return f"it was sent from another site ({origin})"
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        return "it does not carry this browser's form key (the page may be from an old session)"
+    return None
 
 
 def _environment() -> jinja2.Environment:
@@ -86,15 +123,18 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
             error = f"{day} is outside the scored days ({span[0]} to {span[1]}); showing the latest"
             day = None
         data = views.day_list(warehouse, day)
-        return render(
+        secret, new = csrf_secret(request)
+        page = render(
             "list.html",
             status=400 if error else 200,
+            csrf=secret,
             reviewer_name=request.cookies.get(REVIEWER_COOKIE, ""),
             data=data,
             message=message,
             error=error,
             back=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         )
+        return with_csrf_cookie(page, secret, new)
 
     def person_page(request: Request) -> Response:
         fresh_reads(warehouse)
@@ -114,13 +154,16 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         data = views.person(warehouse, code, until)
         if data is None:
             return render("error.html", status=404, error=f"no employee with code {code}")
-        return render(
+        secret, new = csrf_secret(request)
+        page = render(
             "person.html",
+            csrf=secret,
             data=data,
             reviewer_name=request.cookies.get(REVIEWER_COOKIE, ""),
             message=message,
             back=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         )
+        return with_csrf_cookie(page, secret, new)
 
     async def verdict(request: Request) -> Response:
         form = await request.form()
@@ -129,6 +172,15 @@ def create_app(warehouse: Warehouse, lake: Lake) -> Starlette:
         back = field.get("back") or "/"
         if not back.startswith("/") or back.startswith("//"):
             back = "/"  # only ever redirect within this app
+        why = forged(request, field.get(CSRF_FIELD, ""))
+        if why is not None:
+            return render(
+                "error.html",
+                status=403,
+                error=f"Nothing was recorded: {why}. Open the list in this app, "
+                "then record the verdict from there.",
+                back=back,
+            )
         # One <select> carries both halves ("cleared:model_error"): no script needed to
         # show the reasons that belong to the chosen verdict.
         verdict_name, _, reason = field.get("outcome", "").partition(":")
