@@ -134,7 +134,7 @@ def run_demo(employees: int, start: dt.date, days: int, seed: int, verbose: bool
     scores = lake.read_partitions(SCORES_DATASET, lake.list_partitions(SCORES_DATASET))
     assert scores is not None, "no scores were written"
     truth = pd.read_parquet(settings.default_ground_truth)
-    warehouse = DuckDBWarehouse(path=settings.duckdb_path)
+    warehouse = DuckDBWarehouse(path=settings.duckdb_path, lake_root=settings.lake_root)
     model_meta = lake.read_json(lake_layout.CURRENT_MODEL)
     train_end = _train_end(lake, model_meta["version"])
     frame = scores.to_pandas()

@@ -49,7 +49,7 @@ def warehouse_for(settings: Settings) -> Warehouse:
     """The warehouse the deployment's assets read, so the CLI answers from the same data."""
     if settings.deployment == "aws":
         return athena_warehouse_from_env(settings.athena_env)
-    return DuckDBWarehouse(path=settings.duckdb_path)
+    return DuckDBWarehouse(path=settings.duckdb_path, lake_root=settings.lake_root)
 
 
 def _param(text: str) -> tuple[str, str]:

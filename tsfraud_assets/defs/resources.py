@@ -51,7 +51,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             "lake": Lake(root=settings.lake_root),
             "spark": LocalSparkProcessing(),
             "dbt": dbt_cli(dbt_project("local"), settings.dbt_env()),
-            "warehouse": DuckDBWarehouse(path=settings.duckdb_path),
+            "warehouse": DuckDBWarehouse(path=settings.duckdb_path, lake_root=settings.lake_root),
             "notifier": _notifier(settings),
         }
     if not settings.lake_root.startswith("s3://"):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -63,8 +64,6 @@ class Lake(dg.ConfigurableResource):
         """A location other engines can read (Spark, DuckDB, Athena)."""
         base = self.root.rstrip("/")
         if self.is_local:
-            from pathlib import Path
-
             base = str(Path(base.removeprefix("file://")).resolve())
         return "/".join([base, *parts])
 
@@ -161,6 +160,59 @@ class Lake(dg.ConfigurableResource):
                 fs.rm(other)
         return WriteStats(path=f"{self.uri(*parts)}/{DATA_FILE}", rows=rows, bytes=fs.size(final))
 
+    def replace_partition_files(
+        self, dataset: str, day: dt.date, files: Sequence[Path]
+    ) -> WriteStats:
+        """Replace one day's partition with Parquet files written elsewhere (a local Spark
+        job's output), uploaded as they are.
+
+        The first file becomes `data.parquet`, like every partition this class writes, so
+        replacing a one-file partition (the normal case) is one atomic object swap; further
+        files (a day beyond the job's records-per-file limit) are `data-00001.parquet`, ....
+        Whatever else the partition held goes once the new files are in place."""
+        if not files:
+            raise ValueError(f"no files to put in {dataset} for {day}")
+        parts = [dataset, f"{PARTITION_COLUMN}={day.isoformat()}"]
+        fs, directory = self._path(*parts)
+        fs.makedirs(directory, exist_ok=True)
+        names = [DATA_FILE, *(f"data-{i:05d}.parquet" for i in range(1, len(files)))]
+        finals = [f"{directory}/{name}" for name in names]
+        size = 0
+        for local, final in zip(files, finals, strict=True):
+            target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
+            try:
+                fs.put_file(str(local), target)
+                if self.is_local:
+                    fs.mv(target, final)
+            except BaseException:
+                if self.is_local and fs.exists(target):
+                    fs.rm(target)
+                raise
+            size += int(fs.size(final))
+        keep = {f.rstrip("/") for f in finals}
+        for other in fs.ls(directory, detail=False):
+            if other.rstrip("/") not in keep and not fs.isdir(other):
+                fs.rm(other)
+        rows = sum(pq.ParquetFile(local).metadata.num_rows for local in files)
+        return WriteStats(path=f"{self.uri(*parts)}/{DATA_FILE}", rows=rows, bytes=size)
+
+    def download_folder(self, relative_path: str, local: Path) -> int:
+        """Copy the data files directly in a lake folder (not hidden or temporary ones, not
+        subfolders) into the local folder `local`; the bytes copied. A missing folder copies
+        nothing."""
+        fs, path = self._path(relative_path)
+        if not fs.exists(path):
+            return 0
+        local.mkdir(parents=True, exist_ok=True)
+        copied = 0
+        for info in fs.ls(path, detail=True):
+            name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if info.get("type") != "file" or name.startswith((".", "_")):
+                continue
+            fs.get_file(str(info["name"]), str(local / name))
+            copied += int(info.get("size") or 0)
+        return copied
+
     def write_bytes(self, relative_path: str, data: bytes) -> str:
         fs, path = self._path(relative_path)
         fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
@@ -227,3 +279,17 @@ class Lake(dg.ConfigurableResource):
             if name.startswith(f"{PARTITION_COLUMN}="):
                 days.append(dt.date.fromisoformat(name.split("=", 1)[1]))
         return sorted(days)
+
+
+def engine_filesystem(root: str) -> fsspec.AbstractFileSystem | None:
+    """The filesystem an embedded engine (DuckDB) must have registered to read the lake at
+    `root`, or None for a folder, which it reads natively.
+
+    For `s3://` that is fsspec's s3fs rather than DuckDB's httpfs extension, which DuckDB
+    downloads on first use (never at run time here, and impossible offline). s3fs takes the
+    endpoint from `AWS_ENDPOINT_URL`, so any S3-compatible store works. A fresh instance with
+    no listing cache: a query must see the partitions an earlier step has just written. The
+    dbt profile (`dbt_project/profiles.yml`) registers the same for dbt-duckdb."""
+    if root.startswith("s3://"):
+        return fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False)
+    return None

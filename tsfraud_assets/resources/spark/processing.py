@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
+from tsfraud_assets.resources.lake import Lake
+from tsfraud_assets.resources.spark.staging import run_staged
 from tsfraud_assets.spark_jobs.session import local_spark_conf
-
-if TYPE_CHECKING:
-    pass
 
 
 def job_arguments(lake: str, start: dt.date, end: dt.date) -> list[str]:
@@ -31,7 +30,12 @@ class SparkProcessing(dg.ConfigurableResource):
 
 
 class LocalSparkProcessing(SparkProcessing):
-    """Local-mode PySpark in the Dagster run process (the JVM starts once per run)."""
+    """Local-mode PySpark in the Dagster run process (the JVM starts once per run).
+
+    A folder lake is read and written by Spark directly. Any other lake (`s3://`) is staged:
+    pip's pyspark has no S3 filesystem and its jars cannot be downloaded at run time, so the
+    range's inputs are copied to a temporary folder, the same job runs there, and its output
+    days replace the lake's (`staging.py` says how and why)."""
 
     pyspark: PySparkResource = Field(
         default_factory=lambda: PySparkResource(spark_config=local_spark_conf())
@@ -42,6 +46,12 @@ class LocalSparkProcessing(SparkProcessing):
     ) -> dict[str, Any]:
         from tsfraud_assets.spark_jobs.process_timesheets import parse_args, run
 
-        # Through the job's own argument parser, as spark-submit on EMR calls it.
-        args = parse_args(job_arguments(lake_uri, start, end))
-        return run(self.pyspark.spark_session, args.lake, args.start, args.end)
+        def job(lake: str) -> dict[str, Any]:
+            # Through the job's own argument parser, as spark-submit on EMR calls it.
+            args = parse_args(job_arguments(lake, start, end))
+            return run(self.pyspark.spark_session, args.lake, args.start, args.end)
+
+        lake = Lake(root=lake_uri)
+        if lake.is_local:
+            return job(lake_uri)
+        return run_staged(lake, start, end, job, log=context.log.info)

@@ -1,4 +1,11 @@
-"""The embedded side: the dbt-duckdb file, opened read-only for the length of one query."""
+"""The embedded side: the dbt-duckdb file, opened read-only for the length of one query.
+
+Some models are views over the lake's Parquet files (the review views, the list versions), so
+a query may read the lake: a folder natively, an `s3://` lake through the same fsspec
+filesystem the dbt profile registers (`resources.lake.engine_filesystem`). Extensions are never
+installed or loaded on the fly: a path only httpfs could read fails with DuckDB's message
+instead of a download.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import duckdb
 import pandas as pd
 from pydantic import Field
 
+from tsfraud_assets.resources.lake import engine_filesystem
 from tsfraud_assets.resources.warehouse.base import (
     Warehouse,
     WarehouseBusyError,
@@ -22,6 +30,12 @@ from tsfraud_assets.resources.warehouse.base import (
 # DuckDB
 # --------------------------------------------------------------------------------------------
 
+# The same settings as the dbt profile's: nothing downloads at run time.
+NO_EXTENSION_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
 
 class DuckDBWarehouse(Warehouse):
     engine: ClassVar[str] = "duckdb (local)"
@@ -29,6 +43,11 @@ class DuckDBWarehouse(Warehouse):
 
     path: str = Field(description="dbt-duckdb database file")
     schema_name: str = Field(default="main", description="schema the dbt models are built in")
+    lake_root: str | None = Field(
+        default=None,
+        description="the lake the warehouse's views read (TSFRAUD_LAKE); an s3:// lake gets "
+        "its fsspec filesystem registered on each connection",
+    )
     lock_wait_seconds: float = Field(
         default=30.0,
         description="how long to keep retrying while a dbt build holds the file's write lock",
@@ -64,7 +83,7 @@ class DuckDBWarehouse(Warehouse):
         delay = 0.1
         while True:
             try:
-                return duckdb.connect(self.path, read_only=True)
+                con = duckdb.connect(self.path, read_only=True, config=NO_EXTENSION_DOWNLOADS)
             except duckdb.IOException as exc:
                 # A writer in another process (dbt) excludes readers; its runs are short, so
                 # wait a little rather than fail a scoring step that merely overlapped it.
@@ -77,3 +96,8 @@ class DuckDBWarehouse(Warehouse):
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+                continue
+            filesystem = engine_filesystem(self.lake_root) if self.lake_root else None
+            if filesystem is not None:
+                con.register_filesystem(filesystem)
+            return con
