@@ -160,10 +160,14 @@ class StandaloneSparkProcessing(SparkProcessing):
         log_path = Path(self.log_dir).resolve() / f"spark-{start}..{end}-{stamp}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         command = self.command(code, lake_uri, start, end)
-        context.log.info(
+        announce = (
             f"Spark job {start}..{end} on {self.master_url}, code {code.package_uri}; "
             f"driver log: {log_path}"
         )
+        context.log.info(announce)
+        # Also on the process's stderr, where local mode's JVM output would be: `tsfraud run`
+        # keeps that in its command log (or on screen with -v) whatever Dagster's log level.
+        print(announce, file=sys.stderr, flush=True)
         began = time.monotonic()
         with dg.open_pipes_session(
             context=context,
