@@ -5,14 +5,16 @@ the processed asset runs through Dagster with the deployment's resources, once w
 `TSFRAUD_SPARK_MASTER` pointing at that cluster (spark-submit in client mode, the code shipped
 as on EMR: the content-hashed job script and `--py-files` zip) and once in local mode, over
 copies of the same raw lake of a simulated firm. The two must write the same rows. Nothing can
-lean on driver-local state: the executors are other JVMs with their own Python workers, and
-import tsfraud from the zip the driver served them.
+lean on the Dagster process's state: the driver is a spark-submit process of its own, and the
+executors are the workers' JVMs, which get the zip the driver serves them (the job is
+DataFrame-only, so they run no Python of ours).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,5 +244,8 @@ def test_a_failing_job_fails_the_run_naming_its_driver_log(
     assert f"spark-submit to {cluster.master_url} exited with code" in str(user_failure.description)
     [log] = (world / "logs").glob("spark-*.log")
     assert str(log) in str(user_failure.description)
-    assert victim.parent.name in log.read_text(errors="replace")
+    text = log.read_text(errors="replace")
+    # The file was read, and failed, on one of the workers' executors, not in the driver.
+    assert re.search(r"Lost task \S+ in stage .*executor \d+\): .*FAILED_READ_FILE", text)
+    assert f"{victim.parent.name}/{victim.name} is not a Parquet file" in text
     assert "log_tail" in user_failure.metadata

@@ -6,8 +6,8 @@ machine or several. `StandaloneSparkProcessing` submits the job file to it with 
 Spark's `spark-submit`, and ships the code exactly as the EMR step does: the same content-hashed
 script and `--py-files` zip (`ship_job_code`, into a local folder instead of S3) on the same
 command line (`spark_submit_args`). Nothing leans on the Dagster process's memory: the driver is
-a fresh process, the executors run in the workers' JVMs and Python workers, and they import
-tsfraud from the shipped zip.
+a fresh process that imports tsfraud from the shipped zip (first on its PYTHONPATH, ahead of any
+installed copy), and the executors run in the workers' JVMs, which receive the zip as EMR's do.
 
 Deploy mode is client (Spark refuses cluster mode for Python applications on a standalone
 master), so the driver runs on this machine: the lake must be a path every worker reads and
