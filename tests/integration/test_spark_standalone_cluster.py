@@ -197,7 +197,10 @@ def test_metrics_come_back_through_pipes_with_the_driver_log(
     assert metrics["spark_master"] == cluster.master_url
     log = Path(metrics["driver_log"])
     assert log.parent == runs["data_dir"] / "logs" and log.exists()
-    assert f"--master {cluster.master_url}" in log.read_text(errors="replace")
+    text = log.read_text(errors="replace")
+    assert f"--master {cluster.master_url}" in text
+    # The driver's own view: two executors registered with it, one per worker.
+    assert sorted(set(re.findall(r"Registered executor .* with ID (\d+)", text))) == ["0", "1"]
 
 
 def test_both_workers_ran_an_executor_with_the_shipped_code(
