@@ -217,7 +217,9 @@ def test_both_workers_ran_an_executor_with_the_shipped_code(
     shipped = ship_job_code(None, str(runs["data_dir"] / "spark-code"))
     assert Path(shipped.package_uri).name == package
     for worker in state["workers"]:
-        executors = cluster.worker_state(worker["webuiaddress"])["finishedexecutors"]
+        # Running or finished: the worker moves them once the master tells it the app ended.
+        seen = cluster.worker_state(worker["webuiaddress"])
+        executors = seen["executors"] + seen["finishedexecutors"]
         assert [e["id"] for e in executors if e["appid"] == app_id] != [], worker["id"]
     for work_dir in cluster.worker_dirs:
         [executor_dir] = (work_dir / app_id).iterdir()
