@@ -33,6 +33,7 @@ RAW_RETENTION_ENV = "TSFRAUD_RAW_RETENTION_DAYS"
 HISTORY_RETENTION_ENV = "TSFRAUD_HISTORY_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 2557  # 7 years of calendar days
 EMR_PREFIX = "TSFRAUD_EMR_"
+SPARK_PREFIX = "TSFRAUD_SPARK_"
 ATHENA_PREFIX = "TSFRAUD_ATHENA_"
 AWS_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 SETTINGS_FILE_NAME = "tsfraud.env"
@@ -69,6 +70,10 @@ class Settings:
     # here; each resource's parser names the missing ones.
     emr_env: Mapping[str, str] = field(default_factory=dict)
     athena_env: Mapping[str, str] = field(default_factory=dict)
+    # TSFRAUD_SPARK_* (docs/spark-cluster.md): with TSFRAUD_SPARK_MASTER set, the local
+    # deployment submits the Spark job to that standalone cluster instead of running it
+    # in-process.
+    spark_env: Mapping[str, str] = field(default_factory=dict)
     notify_webhook_from_env: bool = False
     """TSFRAUD_NOTIFY_WEBHOOK is set: late list changes go there (it stays an EnvVar: the URL
     is a secret); otherwise to data_dir/notifications.jsonl."""
@@ -200,5 +205,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         history_retention_days=_positive_days(env, HISTORY_RETENTION_ENV, DEFAULT_RETENTION_DAYS),
         emr_env=_with_region(env, EMR_PREFIX),
         athena_env=_with_region(env, ATHENA_PREFIX),
+        spark_env={k: v for k, v in env.items() if k.startswith(SPARK_PREFIX)},
         notify_webhook_from_env=bool(env.get("TSFRAUD_NOTIFY_WEBHOOK")),
     )

@@ -11,7 +11,13 @@ from tsfraud_assets.resources.dbt import dbt_cli, dbt_project
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.notifier import FileNotifier, Notifier, WebhookNotifier
 from tsfraud_assets.resources.source_db import SourceDatabase
-from tsfraud_assets.resources.spark import LocalSparkProcessing, aws_spark_processing_from_env
+from tsfraud_assets.resources.spark import (
+    MASTER_ENV,
+    LocalSparkProcessing,
+    SparkProcessing,
+    aws_spark_processing_from_env,
+    standalone_spark_processing_from_env,
+)
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse, athena_warehouse_from_env
 from tsfraud_assets.settings import Settings
 
@@ -30,10 +36,19 @@ def _notifier(settings: Settings) -> Notifier:
     return FileNotifier(path=str(settings.data_dir / "notifications.jsonl"))
 
 
+def _local_spark(settings: Settings) -> SparkProcessing:
+    """In-process local mode, or the standalone cluster TSFRAUD_SPARK_MASTER names."""
+    if settings.spark_env.get(MASTER_ENV, "").strip():
+        return standalone_spark_processing_from_env(settings.spark_env, settings.data_dir)
+    return LocalSparkProcessing()
+
+
 def resources_for(settings: Settings) -> dict[str, Any]:
     """The resource set of the settings' deployment: same keys, same asset code.
 
-    local: SQLite (or any URL) source, a lake folder, local PySpark, dbt-duckdb, DuckDB reads.
+    local: SQLite (or any URL) source, a lake folder, local PySpark (or, with
+           TSFRAUD_SPARK_MASTER, a Spark standalone cluster: docs/spark-cluster.md),
+           dbt-duckdb, DuckDB reads.
     aws:   PostgreSQL (or any URL) source, an S3 lake, EMR through Dagster Pipes, dbt-athena,
            Athena reads. The cloud resources take their TSFRAUD_EMR_* / TSFRAUD_ATHENA_*
            variables from the settings (docs/emr.md, docs/bi-access.md) and name every missing
@@ -49,11 +64,16 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         return {
             "source": _source(settings),
             "lake": Lake(root=settings.lake_root),
-            "spark": LocalSparkProcessing(),
+            "spark": _local_spark(settings),
             "dbt": dbt_cli(dbt_project("local"), settings.dbt_env()),
             "warehouse": DuckDBWarehouse(path=settings.duckdb_path, lake_root=settings.lake_root),
             "notifier": _notifier(settings),
         }
+    if settings.spark_env.get(MASTER_ENV, "").strip():
+        raise ValueError(
+            f"{MASTER_ENV} (a standalone Spark cluster) is for the local deployment; the aws "
+            "deployment runs Spark on EMR (docs/emr.md)"
+        )
     if not settings.lake_root.startswith("s3://"):
         raise ValueError(
             f"the aws deployment needs TSFRAUD_LAKE=s3://bucket/prefix, got {settings.lake_root!r}"

@@ -24,8 +24,11 @@ from tsfraud_assets.resources.spark.emr_code import (
     s3_key,
     ship_job_code,
 )
-from tsfraud_assets.resources.spark.processing import SparkProcessing, job_arguments
-from tsfraud_assets.spark_jobs.session import local_spark_conf
+from tsfraud_assets.resources.spark.processing import (
+    SparkProcessing,
+    output_spark_conf,
+    spark_submit_args,
+)
 
 if TYPE_CHECKING:
     from dagster._core.pipes.client import PipesParams
@@ -41,14 +44,6 @@ if TYPE_CHECKING:
 
 # --- EMR -----------------------------------------------------------------------------------
 
-# Settings that decide what the output files contain, not how fast they are written: the
-# cluster must use the values local mode uses, so they are read from the local conf.
-OUTPUT_SPARK_CONF_KEYS = (
-    "spark.sql.session.timeZone",
-    "spark.sql.sources.partitionOverwriteMode",
-    "spark.sql.parquet.compression.codec",
-    "spark.sql.parquet.outputTimestampType",
-)
 CLUSTER_ENDED = ("TERMINATED", "TERMINATED_WITH_ERRORS")
 STEP_ENDED = ("COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED")
 
@@ -61,7 +56,7 @@ def aws_session(region: str) -> boto3.session.Session:
 def cluster_spark_conf(
     extra: Mapping[str, str] | None = None, pyspark_python: str | None = None
 ) -> dict[str, str]:
-    conf = {key: local_spark_conf()[key] for key in OUTPUT_SPARK_CONF_KEYS}
+    conf = output_spark_conf()
     # A second YARN attempt would open a second Pipes session over the first one's message
     # chunks; a failure is reported once, and Dagster's retry policy decides what follows.
     conf["spark.yarn.maxAppAttempts"] = "1"
@@ -82,16 +77,11 @@ def spark_submit_step(
 ) -> StepConfigTypeDef:
     """The EMR step: spark-submit of the job script with the package zip, in cluster mode (the
     driver runs in YARN, not on the primary node, whose memory is then not the limit)."""
-    conf_args = [a for key in sorted(spark_conf) for a in ("--conf", f"{key}={spark_conf[key]}")]
     args = [
         "spark-submit",
         "--deploy-mode",
         "cluster",
-        *conf_args,
-        "--py-files",
-        code.package_uri,
-        code.script_uri,
-        *job_arguments(lake, start, end),
+        *spark_submit_args(code, lake, start, end, spark_conf),
     ]
     return cast(
         "StepConfigTypeDef",

@@ -1,11 +1,15 @@
-"""What the EMR side needs from S3 before a step runs: the range's raw input size (which sizes
-the cluster) and the job code shipped once per content hash."""
+"""What a cluster side needs before the job runs: the range's raw input size (which sizes an
+EMR cluster) and the job code shipped once per content hash: to S3 for EMR, to a local folder
+for a standalone cluster's client-mode driver (`standalone.py`), the same two files either way."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -111,16 +115,47 @@ def _upload_once(s3: S3Client, bucket: str, key: str, data: bytes) -> bool:
     return True
 
 
+def _write_once(folder: Path, name: str, data: bytes) -> bool:
+    """Write `data` to `folder/name` unless it is there (content-addressed); True if written.
+    Through a temporary file and a rename, so a reader never sees half a zip."""
+    target = folder / name
+    if target.exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
 def ship_job_code(
-    s3: S3Client,
+    s3: S3Client | None,
     code_prefix: str,
     script: Artifact | None = None,
     package: Artifact | None = None,
 ) -> ShippedCode:
-    """Upload the job script and the `--py-files` zip of the installed package to the code
-    prefix; both names carry a content hash, so unchanged code is not uploaded again."""
+    """Put the job script and the `--py-files` zip of the installed package under the code
+    prefix; both names carry a content hash, so unchanged code is not shipped again.
+
+    `s3://bucket/prefix` (EMR: the cluster fetches them from S3) needs the `s3` client; any
+    other prefix is a local folder (a standalone cluster in client mode: spark-submit adds them
+    to the driver and the driver serves them to the executors, as EMR's executors get them)."""
     script = script or job_script()
     package = package or build_package_zip()
+    if not code_prefix.startswith("s3://"):
+        folder = Path(code_prefix).expanduser().resolve()
+        for artifact in (script, package):
+            _write_once(folder, artifact.name, artifact.data)
+        return ShippedCode(
+            script_uri=str(folder / script.name), package_uri=str(folder / package.name)
+        )
+    if s3 is None:
+        raise ValueError(f"shipping the job code to {code_prefix} needs an S3 client")
     bucket, prefix = parse_s3_uri(code_prefix)
     uris = []
     for artifact in (script, package):

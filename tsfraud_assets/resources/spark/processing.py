@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
@@ -13,11 +14,46 @@ from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.spark.staging import run_staged
 from tsfraud_assets.spark_jobs.session import local_spark_conf
 
+if TYPE_CHECKING:
+    from tsfraud_assets.resources.spark.emr_code import ShippedCode
+
+# Settings that decide what the output files contain, not how fast they are written: a cluster
+# (EMR or standalone) must use the values local mode uses, so they are read from the local conf.
+OUTPUT_SPARK_CONF_KEYS = (
+    "spark.sql.session.timeZone",
+    "spark.sql.sources.partitionOverwriteMode",
+    "spark.sql.parquet.compression.codec",
+    "spark.sql.parquet.outputTimestampType",
+)
+
 
 def job_arguments(lake: str, start: dt.date, end: dt.date) -> list[str]:
-    """The job's command line after the script: the one place both runners build it, so a
+    """The job's command line after the script: the one place every runner builds it, so a
     range means the same thing in-process and on a cluster (`--end` is inclusive)."""
     return ["--lake", lake, "--start", start.isoformat(), "--end", end.isoformat()]
+
+
+def output_spark_conf() -> dict[str, str]:
+    """The local-mode values of `OUTPUT_SPARK_CONF_KEYS`, for every cluster side."""
+    local = local_spark_conf()
+    return {key: local[key] for key in OUTPUT_SPARK_CONF_KEYS}
+
+
+def spark_submit_args(
+    code: ShippedCode, lake: str, start: dt.date, end: dt.date, spark_conf: Mapping[str, str]
+) -> list[str]:
+    """What follows `spark-submit [--master ...] [--deploy-mode ...]` on every cluster side:
+    the `--conf`s (sorted), the package zip as `--py-files`, the job script and its arguments.
+    EMR's step and the standalone cluster's command are both built here, so the code reaches
+    a standalone cluster exactly as it reaches EMR."""
+    conf_args = [a for key in sorted(spark_conf) for a in ("--conf", f"{key}={spark_conf[key]}")]
+    return [
+        *conf_args,
+        "--py-files",
+        code.package_uri,
+        code.script_uri,
+        *job_arguments(lake, start, end),
+    ]
 
 
 class SparkProcessing(dg.ConfigurableResource):
