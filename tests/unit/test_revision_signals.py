@@ -65,10 +65,13 @@ def test_each_change_after_approval_adds_evidence() -> None:
             honest_row(4, reapproved_by_other=1.0),
             honest_row(5, deleted_after_approval=1.0),
             honest_row(6, revision_count=3.0),  # edits before approval: no red flag
+            # a quarter of an hour added after approval: a routine fix, no red flag
+            honest_row(7, hours_raised_after_approval=1.0, hours_added_after_approval=0.25),
         ]
     )
-    plain, raised, project, other, deleted, edited = _points(days)
+    plain, raised, project, other, deleted, edited, tweaked = _points(days)
     assert raised == pytest.approx(plain + 2.0)
+    assert tweaked == pytest.approx(plain)
     assert project == pytest.approx(plain + 1.5)
     assert other == pytest.approx(plain + 1.5)
     assert deleted == pytest.approx(plain + 0.5)

@@ -207,9 +207,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "raised_after_approval",
         2.0,
         False,
-        _pos("hours_raised_after_approval", 1.0),
-        "hours raised after the approver signed them off: the approver never saw the claim as "
-        "it stands (honest late corrections exist, mostly small, hence not blatant)",
+        _pos("hours_added_after_approval", 1.0),
+        "an hour or more added after the approver signed the day off: the approver never saw "
+        "the claim as it stands. Quarter-hour fixes after approval are routine and do not fire; "
+        "honest forgotten hours exist, hence not blatant",
     ),
     RedFlag(
         "project_after_approval",
@@ -258,7 +259,7 @@ PRIOR_COLUMNS: tuple[str, ...] = (
     "hours_over_contracted",
     "weekend_hours",
     "rule_flag_count",
-    "hours_raised_after_approval",
+    "hours_added_after_approval",
     "project_changed_after_approval",
     "reapproved_by_other",
     "deleted_after_approval",
