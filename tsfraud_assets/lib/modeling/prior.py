@@ -203,6 +203,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     # corrections after approval are routine (a forgotten meeting, a wrong charge code), so
     # labels may lower them. They weigh with the day's other evidence: a raise that the
     # workstation did not see also fires activity_gap, one over the usual day over_own_baseline.
+    # Weights set a priori; the 1-hour cut of raised_after_approval was chosen after
+    # benchmarks/revisions.py (docs/audit-trail.md, "Measured: do they help?").
     RedFlag(
         "raised_after_approval",
         2.0,

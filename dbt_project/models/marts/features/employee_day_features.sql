@@ -6,6 +6,8 @@
     need the partition column last. Doubles are rounded to 6 decimals: parallel aggregation
     adds floats in varying order, and the last bits must not change between identical runs
     (the model's data fingerprint, the idempotency of re-runs).
+    The six revision columns (revision_count ... reapproved_by_other) come from the entry
+    history (int_entry_revisions): 0 on days the history saw no change after approval.
 #}
 {{ config(**incremental_by_work_date_config(['employee_id', 'work_date'])) }}
 
