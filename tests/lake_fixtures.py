@@ -126,3 +126,25 @@ def write_snapshot(
         old.unlink()
     columns = {name: [row.get(name) for row in materialised] for name in schema.names}
     pq.write_table(pa.table(columns, schema=schema), dataset_dir / file_name)
+
+
+def write_entry_versions(
+    rows: Iterable[Mapping[str, Any]], lake_root: Path, file_name: str = "v-test.parquet"
+) -> None:
+    """Add hand-built versions to ``history/timesheet_entry_versions/work_date=D/``.
+
+    Each row carries ``work_date`` (the folder) and any of the history's columns (the rest
+    null), so a test states only what a scenario is about. The schema is the history asset's
+    own (`versions.version_schema`), so the fixture cannot drift from what it writes."""
+    from tsfraud_assets.defs.history.versions import version_schema
+
+    schema = version_schema()
+    by_date: dict[date, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_date[row["work_date"]].append(row)
+    for work_date, date_rows in sorted(by_date.items()):
+        partition = lake_root / "history" / "timesheet_entry_versions"
+        partition = partition / f"work_date={work_date.isoformat()}"
+        partition.mkdir(parents=True, exist_ok=True)
+        columns = {name: [row.get(name) for row in date_rows] for name in schema.names}
+        pq.write_table(pa.table(columns, schema=schema), partition / file_name)

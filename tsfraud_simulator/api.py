@@ -61,6 +61,8 @@ class SimulationSummary:
     elapsed_s: float
     appended_days: int = 0
     notes: list[str] = field(default_factory=list)
+    deleted: dict[str, int] = field(default_factory=dict)
+    """Rows an append deleted (approved lines removed since the previous batch)."""
 
     @property
     def fraud_share(self) -> float:
@@ -88,6 +90,11 @@ class SimulationSummary:
                 + (
                     "; updated " + ", ".join(f"{t} {n}" for t, n in changed.items())
                     if changed
+                    else ""
+                )
+                + (
+                    "; deleted " + ", ".join(f"{t} {n}" for t, n in self.deleted.items())
+                    if self.deleted
                     else ""
                 )
             )
@@ -349,6 +356,7 @@ def append_through(
     firm = build_firm(params, through)
     inserted: dict[str, int] = {}
     updated: dict[str, int] = {}
+    deleted: dict[str, int] = {}
     window = max(first, prev_last - H_DAYS + 1)
     old_truth = pq.read_table(gt_path)
     keep = pc.less(
@@ -379,6 +387,12 @@ def append_through(
                 "timesheet_entries",
                 db.update("timesheet_entries", entry_rows(ent, new, np.flatnonzero(changed))),
             )
+            gone = old["visible"] & ~new["visible"]  # approved lines deleted since
+            _count(
+                deleted,
+                "timesheet_entries",
+                db.delete("timesheet_entries", pa.array(ent["entry_id"][gone], pa.int64())),
+            )
             new_days = act["day"] > prev_last
             _count(
                 inserted,
@@ -408,9 +422,11 @@ def append_through(
     truth = pa.concat_tables(truth_parts)
     _write_truth(gt_path, truth)
     _write_sidecar(gt_path, params, first, last, at, url)
-    return _summary(
+    summary = _summary(
         url, gt_path, first, last, at, counts, inserted, updated, truth, t0, last - prev_last
     )
+    summary.deleted = {t: n for t, n in deleted.items() if n}
+    return summary
 
 
 def _count(acc: dict[str, int], table: str, n: int) -> None:

@@ -162,6 +162,9 @@ FRAUD_TYPES: tuple[str, ...] = (
     "ghost",
     "backdated_bulk",
     "rubber_stamp",
+    # An approved line changed afterwards, in a later batch: hours raised or moved to a
+    # billable project, left under the old approval or re-approved by someone else.
+    "post_approval_edit",
 )
 (
     F_PADDING,
@@ -172,7 +175,8 @@ FRAUD_TYPES: tuple[str, ...] = (
     F_GHOST,
     F_BULK,
     F_RUBBER,
-) = range(8)
+    F_POST_EDIT,
+) = range(9)
 
 # Honest days that look like one fraud pattern but differ from it in another signal.
 LOOKALIKES: tuple[str, ...] = (
@@ -184,6 +188,9 @@ LOOKALIKES: tuple[str, ...] = (
     "staffing_lag",  # unassigned_project: billing starts before the assignment is recorded
     "offline_work",  # padding: little activity (client site), but normal hours
     "partner_self_approval",  # rubber_stamp: top partners approve their own normal time
+    # post_approval_edit: a forgotten hour added, a wrong charge code fixed or a line removed
+    # after approval, re-approved by the manager (or the manager's delegate)
+    "post_approval_correction",
 )
 (
     L_LONG_DAY,
@@ -194,6 +201,7 @@ LOOKALIKES: tuple[str, ...] = (
     L_STAFFING_LAG,
     L_OFFLINE,
     L_PARTNER_SELF,
-) = range(8)
+    L_CORRECTION,
+) = range(9)
 
 CASE_OUTCOMES: tuple[str, ...] = ("confirmed", "cleared")

@@ -45,6 +45,13 @@ EXTRA_WEIGHTS = {
     cat.F_RUBBER: 0.16,
 }
 SECONDARY = (cat.F_PADDING, cat.F_UNASSIGNED, cat.F_CLOSED, cat.F_DUPLICATE, cat.F_LEAVE)
+POST_EDIT_WEIGHT = 0.08
+"""Default weight of post_approval_edit among the extra perpetrators (`fraud_mix` changes it):
+modest, a scheme that needs a system letting approved lines be edited."""
+TAG_POST_EDIT = 9_003
+"""Seed tag of the generator that picks post_approval_edit perpetrators. Picked with their own
+generator after everyone else, so adding the type left every other perpetrator, ghost and day
+of the worlds made before it exactly as it was."""
 
 
 @dataclass
@@ -169,4 +176,27 @@ def assign_fraud_profiles(
         e["ghost_until"][g] = term + int(rng.integers(60, 151))
         profiles.ghosts.append(g)
     b.protected |= taken
+    # Not protected from attrition (a leaver's scheme simply stops): protecting them would
+    # shift the attrition draws of every later month, and so the whole world.
+    _assign_post_edit(profiles, workers, set(taken), params, k)
     return profiles
+
+
+def _assign_post_edit(
+    profiles: FraudProfiles, workers: list[int], taken: set[int], params: FirmParams, k: int
+) -> None:
+    """post_approval_edit perpetrators: at least one, plus its share of the extra ones."""
+    rng = np.random.default_rng([params.seed, TAG_POST_EDIT])
+    mix = params.knobs.fraud_mix
+    name = cat.FRAUD_TYPES[cat.F_POST_EDIT]
+    w_post = float(mix.get(name, POST_EDIT_WEIGHT))
+    w_rest = sum(float(mix.get(cat.FRAUD_TYPES[t], w)) for t, w in EXTRA_WEIGHTS.items())
+    extra = max(0, k - len(MIN_SET))
+    share = w_post / (w_post + w_rest) if w_post + w_rest > 0 else 0.0
+    count = 1 + round(extra * share)
+    free = [i for i in workers if i not in taken]
+    for _ in range(min(count, len(free))):
+        pick = free.pop(int(rng.integers(len(free))))
+        taken.add(pick)
+        profiles.primary[pick] = cat.F_POST_EDIT
+        profiles.intensity[pick] = float(rng.uniform(0.35, 0.75))

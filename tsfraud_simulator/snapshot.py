@@ -135,12 +135,24 @@ def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
+def _done(times: np.ndarray, at: int) -> np.ndarray:
+    return np.asarray((times != NO_TIME) & (times <= at))
+
+
 def entry_state(ent: dict[str, np.ndarray], at: int) -> dict[str, np.ndarray]:
-    """Row state of every line at `at`: visible, status, hours, approval and updated_at."""
-    visible = ent["t_sub"] <= at
+    """Row state of every line at `at`: visible, status, hours, project, approval, updated_at.
+
+    After its final approval a line may still be edited (`t_edit`: hours h2, project proj2),
+    then re-approved (`t_reappr`, by appr2; in between it is submitted again) or left under
+    its old approval (no t_reappr), or deleted (`t_del`: no longer visible)."""
+    visible = (ent["t_sub"] <= at) & ~_done(ent["t_del"], at)
     final_done = ent["t_final"] <= at
-    corr_done = (ent["t_corr"] != NO_TIME) & (ent["t_corr"] <= at)
-    appr1_done = (ent["t_appr1"] != NO_TIME) & (ent["t_appr1"] <= at)
+    corr_done = _done(ent["t_corr"], at)
+    appr1_done = _done(ent["t_appr1"], at)
+    edit_done = _done(ent["t_edit"], at)
+    reappr_due = edit_done & (ent["t_reappr"] != NO_TIME)
+    reappr_done = reappr_due & (ent["t_reappr"] <= at)
+    reopened = reappr_due & ~reappr_done
     status = np.where(
         final_done,
         ent["final"],
@@ -150,20 +162,25 @@ def entry_state(ent: dict[str, np.ndarray], at: int) -> dict[str, np.ndarray]:
             np.where(appr1_done, cat.STATUS_APPROVED, cat.STATUS_SUBMITTED),
         ),
     )
+    status = np.where(reopened, cat.STATUS_SUBMITTED, status)
     approved_at = np.where(
         final_done & (ent["final"] == cat.STATUS_APPROVED),
         ent["t_final"],
         np.where(~final_done & ~corr_done & appr1_done, ent["t_appr1"], NO_TIME),
     )
+    approved_at = np.where(reopened, NO_TIME, np.where(reappr_done, ent["t_reappr"], approved_at))
     updated = np.where(
         final_done,
         ent["t_final"],
         np.where(corr_done, ent["t_corr"], np.where(appr1_done, ent["t_appr1"], ent["t_sub"])),
     )
+    updated = np.where(reappr_done, ent["t_reappr"], np.where(edit_done, ent["t_edit"], updated))
     return {
         "visible": visible,
         "status": status,
-        "hours": np.where(corr_done, ent["h1"], ent["h0"]),
+        "hours": np.where(edit_done, ent["h2"], np.where(corr_done, ent["h1"], ent["h0"])),
+        "project": np.where(edit_done, ent["proj2"], ent["proj"]),
+        "approver": np.where(reappr_done, ent["appr2"], ent["approver"]),
         "approved_at": approved_at,
         "updated": updated,
     }
@@ -180,7 +197,7 @@ def entry_rows(
         {
             "entry_id": pa.array(ent["entry_id"][rows], pa.int64()),
             "employee_id": pa.array(ent["emp"][rows] + 1, pa.int64()),
-            "project_id": pa.array(ent["proj"][rows] + 1, pa.int64()),
+            "project_id": pa.array(state["project"][rows] + 1, pa.int64()),
             "work_date": date_array(ent["day"][rows]),
             "hours": pa.array(state["hours"][rows], pa.float64()),
             "activity_code": pa.array(np.array(cat.ACTIVITY_CODES)[ent["code"][rows]], pa.string()),
@@ -192,7 +209,7 @@ def entry_rows(
             "entry_channel": pa.array(np.array(cat.CHANNELS)[ent["channel"][rows]], pa.string()),
             "status": pa.array(np.array(cat.STATUSES)[status], pa.string()),
             "submitted_at": ts_array(ent["t_sub"][rows]),
-            "approver_id": pa.array(ent["approver"][rows] + 1, pa.int64(), mask=~has_approver),
+            "approver_id": pa.array(state["approver"][rows] + 1, pa.int64(), mask=~has_approver),
             "approved_at": ts_array(approved_at, approved_at != NO_TIME),
             "updated_at": ts_array(state["updated"][rows]),
         }

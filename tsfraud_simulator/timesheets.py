@@ -49,6 +49,13 @@ ENTRY_FIELDS = (
     "t_final",
     "final",
     "approver",
+    # After approval (module docstring of `_post_approval_edits`): NO_TIME when it never happens.
+    "t_edit",
+    "h2",
+    "proj2",
+    "t_reappr",
+    "appr2",
+    "t_del",
 )
 
 
@@ -133,6 +140,26 @@ INTENSITY_PADDING = {
 }
 INTENSITY_LINE_HOURS = {"default": (2, 4), "subtle": (1, 2), "blatant": (4, 4)}
 """Hours of an unassigned / closed-project fraud line: int(low + u * span)."""
+TAG_EDIT = 9_002
+"""Seed tag of the post-approval edit generator: its own, so the rest of a day is unchanged."""
+INTENSITY_EDIT_HOURS = {"default": (2, 3), "subtle": (1, 2), "blatant": (3, 3)}
+"""Hours a post_approval_edit adds to an approved line: int(low + u * span)."""
+HONEST_RAISE_P = 0.003
+"""Share of honest approved lines raised after approval by 1-3 h (a forgotten meeting), on
+top of the simulator's late corrections (3% of lines, +-0.25-2 h, most after approval)."""
+HONEST_RECODE_P = 0.003
+"""Share of honest approved lines moved to another of the day's projects (a wrong code)."""
+HONEST_DELETE_P = 0.0015
+"""Share of honest approved lines deleted afterwards (a line entered twice), on days with two
+or more lines."""
+DELEGATE_P = 0.1
+"""Share of honest re-approvals made by the approver's own manager (the approver is away)."""
+FRAUD_SWITCH_P = 0.35
+"""Share of post_approval_edit days that move a non-billable line to a billable project
+(when the person has both) instead of raising hours."""
+FRAUD_NO_REAPPROVAL_P = 0.5
+"""Share of post_approval_edit days left under the old approval (the system lets an approved
+line be edited without re-approval); the rest are re-approved fast by someone else."""
 
 
 def generate_day(firm: Firm, day: int) -> DayBatch:
@@ -500,6 +527,12 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
         "final": cols["final"],
         "approver": approver[lc],
     }
+    entries.update(
+        _post_approval_edits(firm, day, entries, c_fraud[lc], cols["t_corr"] != NO_TIME, hi)
+    )
+    edited_honestly = np.zeros(m, dtype=bool)
+    changed = (entries["t_edit"] != NO_TIME) | (entries["t_del"] != NO_TIME)
+    edited_honestly[lc[changed & (c_fraud[lc] < 0)]] = True
 
     # --- workstation activity: real work only -------------------------------------------
     worked = (real > 0) & ~unseen
@@ -562,13 +595,124 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
         "confirmed": confirmed,
         "fraud": np.where(confirmed, c_fraud[opened], -1),
     }
+    # Honest corrections after approval are look-alikes of post_approval_edit. Labelled after
+    # the cases were drawn, so who gets investigated is as it was before they existed.
+    labels["lookalike"] = np.where(
+        (c_look < 0) & (c_fraud < 0) & edited_honestly, cat.L_CORRECTION, c_look
+    )
     return DayBatch(day, entries, activity, labels, cases)
+
+
+def _post_approval_edits(
+    firm: Firm,
+    day: int,
+    ent: dict[str, np.ndarray],
+    line_fraud: np.ndarray,
+    corrected: np.ndarray,
+    hi: int,
+) -> dict[str, np.ndarray]:
+    """What happens to approved lines after their approval, in a later batch.
+
+    Fraud (`post_approval_edit` days): one line of the day is changed 1-9 days after its
+    approval: its hours raised (INTENSITY_EDIT_HOURS), or a non-billable line moved to the
+    person's billable project. Half are left under the old approval (the system allows
+    editing an approved line), half re-approved within the hour by the approver's own manager
+    (or, without one, by the person): someone other than the first approver.
+    Honest: a few approved lines get a forgotten 1-3 h added, are moved to another of the
+    day's projects, or are deleted, 12 h to 12 days after approval, and re-approved with the
+    usual latency by the same approver (a delegate one time in ten).
+    A separate generator keyed by (seed, TAG_EDIT, day): the rest of the day is unchanged.
+    The edit is stamped when it happens, so a daily extractor sees the approved version first
+    and the change in a later batch; a one-shot extract sees only the final values.
+    """
+    n = len(ent["entry_id"])
+    rx = np.random.default_rng([firm.params.seed, TAG_EDIT, day])
+    u = rx.random((n, 6))
+    e, p = firm.emp, firm.proj
+    knobs = firm.params.knobs
+    t_edit = np.full(n, NO_TIME, dtype=np.int64)
+    t_reappr = np.full(n, NO_TIME, dtype=np.int64)
+    t_del = np.full(n, NO_TIME, dtype=np.int64)
+    h2 = ent["h1"].copy()
+    proj2 = ent["proj"].copy()
+    appr2 = ent["approver"].copy()
+    if n == 0:
+        return {"t_edit": t_edit, "h2": h2, "proj2": proj2, "t_reappr": t_reappr,
+                "appr2": appr2, "t_del": t_del}  # fmt: skip
+    approved = (ent["final"] == cat.STATUS_APPROVED) & ~corrected
+    emp = ent["emp"]
+    billable = p["type"][ent["proj"]] == cat.BILLABLE
+    first = _groups_first(emp)
+    start = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    size = np.diff(np.append(start, n))[group]
+    boss = e["manager"][ent["approver"]]
+    other = np.where((boss >= 0) & (boss != emp), boss, emp)
+
+    # Fraud: one line per post_approval_edit day.
+    lo_h, span_h = INTENSITY_EDIT_HOURS[knobs.intensity]
+    for g in np.unique(group[(line_fraud == cat.F_POST_EDIT) & approved]).tolist():
+        lines = np.arange(start[g], start[g] + size[start[g]])
+        lines = lines[approved[lines]]
+        i = int(lines[0])
+        to_bill = lines[billable[lines]]
+        from_internal = lines[~billable[lines]]
+        if u[i, 0] < FRAUD_SWITCH_P and len(to_bill) and len(from_internal):
+            i = int(from_internal[0])
+            proj2[i] = ent["proj"][int(to_bill[0])]
+        else:
+            h2[i] = ent["h1"][i] + int(lo_h + u[i, 1] * span_h)
+        t_edit[i] = ent["t_final"][i] + int((1 + 8 * u[i, 2]) * DAY_S)
+        if u[i, 3] >= FRAUD_NO_REAPPROVAL_P:
+            t_reappr[i] = t_edit[i] + int((0.05 + 0.5 * u[i, 4]) * HOUR_S)
+            appr2[i] = other[i]
+
+    # Honest corrections after approval.
+    honest = approved & (line_fraud < 0)
+    x = u[:, 0]
+    raise_ = honest & (x < HONEST_RAISE_P)
+    recode = honest & (x >= HONEST_RAISE_P) & (x < HONEST_RAISE_P + HONEST_RECODE_P)
+    delete = (
+        honest
+        & (size >= 2)
+        & (x >= HONEST_RAISE_P + HONEST_RECODE_P)
+        & (x < HONEST_RAISE_P + HONEST_RECODE_P + HONEST_DELETE_P)
+    )
+    for i in np.flatnonzero(recode).tolist():
+        g = group[i]
+        others = ent["proj"][start[g] : start[g] + size[i]]
+        others = others[others != ent["proj"][i]]
+        if len(others) == 0:
+            recode[i] = False
+            continue
+        proj2[i] = others[int(u[i, 1] * len(others))]
+    h2 = np.where(raise_, ent["h1"] + 1 + np.floor(u[:, 1] * 3), h2)
+    fix = raise_ | recode
+    when = ent["t_final"] + ((0.5 + 11.5 * u[:, 2]) * DAY_S).astype(np.int64)
+    t_edit = np.where(fix, when, t_edit)
+    latency = (e["approval_latency_h"][ent["approver"]] * (0.5 + u[:, 4]) * HOUR_S).astype(np.int64)
+    t_reappr = np.where(fix, when + np.maximum(latency, 600), t_reappr)
+    delegate = fix & (u[:, 5] < DELEGATE_P) & (boss >= 0) & (boss != emp)
+    appr2 = np.where(delegate, boss, appr2)
+    t_del = np.where(delete, when, t_del)
+
+    def clip(t: np.ndarray) -> np.ndarray:
+        return np.where(t == NO_TIME, NO_TIME, np.minimum(t, hi))
+
+    return {
+        "t_edit": clip(t_edit),
+        "h2": np.minimum(h2, 14.0),
+        "proj2": proj2,
+        "t_reappr": clip(t_reappr),
+        "appr2": appr2,
+        "t_del": clip(t_del),
+    }
 
 
 def _empty_batch(day: int) -> DayBatch:
     i64 = np.zeros(0, dtype=np.int64)
     entries: dict[str, np.ndarray] = {k: i64 for k in ENTRY_FIELDS}
-    entries["h0"] = entries["h1"] = np.zeros(0)
+    entries["h0"] = entries["h1"] = entries["h2"] = np.zeros(0)
     activity = {k: i64 for k in ("emp", "day", "first_seen", "last_seen", "minutes")}
     labels = {"emp": i64, "fraud": i64, "lookalike": i64}
     cases: dict[str, np.ndarray] = {

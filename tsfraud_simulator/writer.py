@@ -201,6 +201,20 @@ class SourceDB:
             self.execute(f"DROP TABLE {tmp}")
         return data.num_rows
 
+    def delete(self, table: str, keys: pa.Array) -> int:
+        """Delete rows by primary key (the table's first column): the source's hard delete,
+        which leaves no updated_at behind."""
+        if len(keys) == 0:
+            return 0
+        key = self.columns(table)[0]
+        values = [(k,) for k in keys.to_pylist()]
+        if self.backend == "sqlite":
+            self.conn.executemany(f"DELETE FROM {table} WHERE {key} = ?", values)
+        else:
+            with self.conn.cursor() as cur:
+                cur.executemany(f"DELETE FROM {table} WHERE {key} = %s", values)
+        return len(values)
+
     def _copy(self, table: str, data: pa.Table) -> None:
         cols = ", ".join(data.column_names)
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")

@@ -40,14 +40,10 @@ STEPS = (
     Step("reference", REFERENCE, partitioned=False, job_name=reference_tables_job.name),
     Step(
         "ingest-to-features",
-        # The entry history is built from the raw extract beside the features (the sweep and
-        # the point-in-time query read it).
-        (
-            dg.AssetSelection.assets("employee_day_features").upstream()
-            # with the dbt views over it (entry_history, int_entry_revisions)
-            | dg.AssetSelection.assets("timesheet_entry_history").downstream()
-        )
-        - REFERENCE,
+        # The entry history and its dbt views (entry_history, int_entry_revisions) are upstream
+        # of the features: they carry the changes after approval. Selecting "downstream of the
+        # history" instead would now pull in the model, the scores and the reports as well.
+        dg.AssetSelection.assets("employee_day_features").upstream() - REFERENCE,
         partitioned=True,
         job_name="timesheet_features_job",
         description="Raw ingest → Spark → dbt employee-day features for a range of work dates "

@@ -49,6 +49,14 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "rejected_entries",
     "withdrawn_entries",
     "rule_flag_count",
+    # From the entry history (int_entry_revisions): what changed after approval. Zero on a
+    # lake whose history saw no revision, e.g. one filled by a single extract.
+    "revision_count",
+    "hours_raised_after_approval",
+    "hours_added_after_approval",
+    "project_changed_after_approval",
+    "deleted_after_approval",
+    "reapproved_by_other",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

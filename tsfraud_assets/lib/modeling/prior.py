@@ -199,6 +199,45 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         _pos("weekend_hours"),
         "weekend hours: common before deadlines, weak on its own",
     ),
+    # Changed after approval (entry history, docs/audit-trail.md). None is blatant: honest
+    # corrections after approval are routine (a forgotten meeting, a wrong charge code), so
+    # labels may lower them. They weigh with the day's other evidence: a raise that the
+    # workstation did not see also fires activity_gap, one over the usual day over_own_baseline.
+    # Weights set a priori; the 1-hour cut of raised_after_approval was chosen after
+    # benchmarks/revisions.py (docs/audit-trail.md, "Measured: do they help?").
+    RedFlag(
+        "raised_after_approval",
+        2.0,
+        False,
+        _pos("hours_added_after_approval", 1.0),
+        "an hour or more added after the approver signed the day off: the approver never saw "
+        "the claim as it stands. Quarter-hour fixes after approval are routine and do not fire; "
+        "honest forgotten hours exist, hence not blatant",
+    ),
+    RedFlag(
+        "project_after_approval",
+        1.5,
+        False,
+        _pos("project_changed_after_approval", 1.0),
+        "charged to another project after approval: the classic mischarging move, but honest "
+        "re-coding of a wrong charge code is common",
+    ),
+    RedFlag(
+        "reapproved_by_other",
+        1.5,
+        False,
+        _pos("reapproved_by_other", 1.0),
+        "re-approved by someone other than the first approver: approver shopping, or a "
+        "delegate while the manager is away",
+    ),
+    RedFlag(
+        "deleted_after_approval",
+        0.5,
+        False,
+        _pos("deleted_after_approval", 1.0),
+        "an approved line deleted: usually removes hours (a duplicate cleaned up), so weak; "
+        "worth a look beside other changes",
+    ),
 )
 RED_FLAG_NAMES: tuple[str, ...] = tuple(f.name for f in RED_FLAGS)
 PRIOR_COLUMNS: tuple[str, ...] = (
@@ -222,6 +261,10 @@ PRIOR_COLUMNS: tuple[str, ...] = (
     "hours_over_contracted",
     "weekend_hours",
     "rule_flag_count",
+    "hours_added_after_approval",
+    "project_changed_after_approval",
+    "reapproved_by_other",
+    "deleted_after_approval",
 )
 
 

@@ -108,6 +108,73 @@ def _edits_text(c: Columns, i: int) -> str:
     return " and ".join(parts) + (" entry" if total == 1 else " entries")
 
 
+AFTER_APPROVAL_COLUMNS: tuple[str, ...] = (
+    "hours_raised_after_approval",
+    "hours_added_after_approval",
+    "project_changed_after_approval",
+    "deleted_after_approval",
+    "reapproved_by_other",
+    "revision_count",
+)
+"""The entry history's signals (int_entry_revisions), one investigator-facing reason."""
+
+
+def _after_approval_value(c: Columns) -> np.ndarray:
+    # Hours added weigh as they are; each other kind of change as one hour's worth.
+    return np.asarray(
+        c["hours_added_after_approval"]
+        + c["project_changed_after_approval"]
+        + c["deleted_after_approval"]
+        + c["reapproved_by_other"],
+        dtype="float64",
+    )
+
+
+def _after_approval_present(c: Columns) -> np.ndarray:
+    return np.asarray(
+        (c["hours_raised_after_approval"] >= 1)
+        | (c["project_changed_after_approval"] >= 1)
+        | (c["deleted_after_approval"] >= 1)
+        | (c["reapproved_by_other"] >= 1)
+    )
+
+
+def _after_approval_text(c: Columns, i: int) -> str:
+    """e.g. "hours raised from 6.0 h to 9.0 h after approval, re-approved by a different
+    approver". "From ... to" is the day's total before and after, said only when the raises
+    were the day's only edits (else other edits moved the total too, and it says "by")."""
+    parts = []
+    raised = _n(c["hours_raised_after_approval"][i])
+    added = float(c["hours_added_after_approval"][i])
+    total = float(c["total_hours"][i])
+    if raised >= 1:
+        if _n(c["revision_count"][i]) == raised and total - added >= 0:
+            parts.append(f"hours raised from {_h(total - added)} to {_h(total)} after approval")
+        else:
+            where = "on 1 entry" if raised == 1 else f"on {raised} entries"
+            parts.append(f"hours raised by {_h(added)} {where} after approval")
+    moved = _n(c["project_changed_after_approval"][i])
+    if moved >= 1:
+        parts.append(
+            "charged to another project after approval"
+            if moved == 1
+            else f"{moved} entries charged to another project after approval"
+        )
+    deleted = _n(c["deleted_after_approval"][i])
+    if deleted >= 1:
+        parts.append(
+            "1 approved entry deleted" if deleted == 1 else f"{deleted} approved entries deleted"
+        )
+    other = _n(c["reapproved_by_other"][i])
+    if other >= 1:
+        parts.append(
+            "re-approved by a different approver"
+            if other == 1
+            else f"re-approved {other} times by a different approver"
+        )
+    return ", ".join(parts)
+
+
 def _hours_signal(name: str, column: str, text: Callable[[float], str], *, family: str) -> Signal:
     """A signal that is simply 'some hours of a kind that should be zero'."""
     return Signal(
@@ -222,6 +289,14 @@ SIGNALS: tuple[Signal, ...] = (
         value=lambda c: c["rejected_entries"] + c["withdrawn_entries"],
         present=lambda c: (c["rejected_entries"] + c["withdrawn_entries"]) >= 1,
         text=_edits_text,
+    ),
+    Signal(
+        name="after_approval",
+        family="after_approval",
+        columns=AFTER_APPROVAL_COLUMNS,
+        value=_after_approval_value,
+        present=_after_approval_present,
+        text=_after_approval_text,
     ),
 )
 SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in SIGNALS)

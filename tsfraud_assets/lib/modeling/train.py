@@ -103,6 +103,10 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "rule_flag_count",
         "iforest_score",
         PRIOR_INPUT,
+        "hours_raised_after_approval",
+        "hours_added_after_approval",
+        "project_changed_after_approval",
+        "reapproved_by_other",
     }
 )
 """Inputs whose growth can never make a day less suspicious (see module docstring)."""

@@ -6,6 +6,8 @@
     need the partition column last. Doubles are rounded to 6 decimals: parallel aggregation
     adds floats in varying order, and the last bits must not change between identical runs
     (the model's data fingerprint, the idempotency of re-runs).
+    The six revision columns (revision_count ... reapproved_by_other) come from the entry
+    history (int_entry_revisions): 0 on days the history saw no change after approval.
 #}
 {{ config(**incremental_by_work_date_config(['employee_id', 'work_date'])) }}
 
@@ -25,6 +27,14 @@ baselines as (
 peer_groups as (
 
     select * from {{ ref('int_peer_groups') }}
+
+),
+
+revisions as (
+
+    -- changes the entry history saw after approval (a view, already cut to the run's window);
+    -- an employee-day the history never saw revised has no row: zeros below
+    select * from {{ ref('int_entry_revisions') }}
 
 ),
 
@@ -71,7 +81,14 @@ day_features as (
         end as round_hour_share,
         coalesce(baselines.stddev_hours_28d, 0) as hours_stddev_28d,
         employee_days.rejected_entries,
-        employee_days.withdrawn_entries
+        employee_days.withdrawn_entries,
+        coalesce(revisions.revision_count, 0) as revision_count,
+        coalesce(revisions.hours_raised_after_approval, 0) as hours_raised_after_approval,
+        coalesce(revisions.hours_added_after_approval, 0) as hours_added_after_approval,
+        coalesce(revisions.project_changed_after_approval, 0)
+            as project_changed_after_approval,
+        coalesce(revisions.deleted_after_approval, 0) as deleted_after_approval,
+        coalesce(revisions.reapproved_by_other, 0) as reapproved_by_other
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -79,6 +96,9 @@ day_features as (
     left join peer_groups
         on peer_groups.employee_id = employee_days.employee_id
         and peer_groups.work_date = employee_days.work_date
+    left join revisions
+        on revisions.employee_id = employee_days.employee_id
+        and revisions.work_date = employee_days.work_date
 
 ),
 
@@ -117,6 +137,12 @@ rounded as (
         round(cast(hours_stddev_28d as double), 6) as hours_stddev_28d,
         cast(rejected_entries as bigint) as rejected_entries,
         cast(withdrawn_entries as bigint) as withdrawn_entries,
+        cast(revision_count as bigint) as revision_count,
+        cast(hours_raised_after_approval as bigint) as hours_raised_after_approval,
+        round(cast(hours_added_after_approval as double), 6) as hours_added_after_approval,
+        cast(project_changed_after_approval as bigint) as project_changed_after_approval,
+        cast(deleted_after_approval as bigint) as deleted_after_approval,
+        cast(reapproved_by_other as bigint) as reapproved_by_other,
         work_date
     from day_features
 
@@ -159,6 +185,12 @@ final as (
         rejected_entries,
         withdrawn_entries,
         cast({{ rule_flag_count() }} as bigint) as rule_flag_count,
+        revision_count,
+        hours_raised_after_approval,
+        hours_added_after_approval,
+        project_changed_after_approval,
+        deleted_after_approval,
+        reapproved_by_other,
         work_date
     from rounded
 
