@@ -8,7 +8,7 @@
     - project_changed_after_approval / deleted_after_approval: such updates and deletions;
     - reapproved_by_other: an approved version re-approved by a different approver;
     - revision_count: every update and deletion of the day's entries, approved or not.
-    A view, filtered on the run's window (vars min_date / max_date) so Athena prunes.
+    A view, filtered on the run's window (TSFRAUD_DBT_MIN_DATE / MAX_DATE) so Athena prunes.
 #}
 {{ config(materialized='view') }}
 
