@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from tsfraud_assets.defs.dbt.invocation import dbt_window_env, stream_with_adapter_responses
 from tsfraud_assets.defs.partitions import partition_days, single_run
-from tsfraud_assets.resources.dbt import TsfraudDbtCliResource, dbt_project
+from tsfraud_assets.resources.dbt import TsfraudDbtCliResource, dbt_project, keep_partial_parse
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.reviews import ensure_review_datasets
 
@@ -64,7 +64,7 @@ def build_window(context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource) 
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_reference_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+    context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource, lake: Lake
 ) -> Iterator[Any]:
     ensure_review_datasets(lake)  # the verdicts' and list versions' views need a file
     # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
@@ -72,8 +72,10 @@ def dbt_reference_models(
     # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
     # No context: run-operation takes no --select.
     if needs_lake_sources(dbt.target):
-        dbt.cli(["run-operation", "create_lake_sources"]).wait()
-    yield from stream_with_adapter_responses(dbt.cli(["build"], context=context))
+        keep_partial_parse(dbt.cli(["run-operation", "create_lake_sources"]).wait())
+    # all history: no window, whatever the process environment holds
+    invocation = dbt.cli(["build"], env=dbt_window_env(), context=context)
+    yield from stream_with_adapter_responses(invocation)
 
 
 def build_windowed_dbt_assets(
