@@ -177,7 +177,7 @@ def sensor_ticks(instance: Any) -> list[Any]:
     state = sensor_state(instance)
     if state is None:
         return []
-    return list(instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=50))
+    return list(instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=500))
 
 
 def materialized_at(instance: Any, asset: str, partition: str, after: float) -> float | None:
@@ -194,12 +194,24 @@ def materialized_at(instance: Any, asset: str, partition: str, after: float) -> 
 
 
 def run_timeline(instance: Any, run_id: str) -> dict[str, Any]:
-    """Wall-clock marks of one run, from its event log: created, dequeued, process up, each
-    step, end."""
+    """Wall-clock marks of one run, from its event log: created, enqueued, launched (left the
+    queue), its process up, each step, end."""
     import dagster as dg
 
     record = instance.get_run_records(dg.RunsFilter(run_ids=[run_id]))[0]
     marks: dict[str, float] = {"created": record.create_timestamp.timestamp()}
+    kinds = {
+        dg.DagsterEventType.RUN_ENQUEUED: "enqueued",
+        dg.DagsterEventType.RUN_STARTING: "launched",
+        dg.DagsterEventType.RUN_START: "started",
+        dg.DagsterEventType.RUN_SUCCESS: "ended",
+        dg.DagsterEventType.RUN_FAILURE: "ended",
+    }
+    step_ends = (
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+        dg.DagsterEventType.STEP_SKIPPED,
+    )
     starts: dict[str, float] = {}
     steps: dict[str, tuple[float, float]] = {}
     for entry in instance.all_logs(run_id):
@@ -207,23 +219,11 @@ def run_timeline(instance: Any, run_id: str) -> dict[str, Any]:
         if event is None:
             continue
         kind = event.event_type
-        if kind == dg.DagsterEventType.RUN_DEQUEUED:
-            marks["dequeued"] = entry.timestamp
-        elif kind == dg.DagsterEventType.RUN_START:
-            marks["started"] = entry.timestamp
-        elif kind in (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE):
-            marks["ended"] = entry.timestamp
+        if kind in kinds:
+            marks.setdefault(kinds[kind], entry.timestamp)
         elif kind == dg.DagsterEventType.STEP_START and entry.step_key:
             starts[entry.step_key] = entry.timestamp
-        elif (
-            kind
-            in (
-                dg.DagsterEventType.STEP_SUCCESS,
-                dg.DagsterEventType.STEP_FAILURE,
-                dg.DagsterEventType.STEP_SKIPPED,
-            )
-            and entry.step_key
-        ):
+        elif kind in step_ends and entry.step_key:
             steps[entry.step_key] = (starts.get(entry.step_key, entry.timestamp), entry.timestamp)
     tags = record.dagster_run.tags
     return {
@@ -239,39 +239,86 @@ def run_timeline(instance: Any, run_id: str) -> dict[str, Any]:
     }
 
 
-def split(runs: list[dict[str, Any]], landed: float, tick: Any, list_at: float) -> dict[str, Any]:
-    """Seconds of each part of the path from the batch landing to the suspect list.
-
-    Parts add up to the wall time until the list (up to rounding): sensor latency, then per
-    run in order queue wait, launch, steps (grouped; overlapping steps count once, by start),
-    and the rest inside the run (its process overhead between steps). Work after the list
-    (reports) is counted separately."""
-    out: dict[str, float] = {"sensor tick latency": tick.timestamp - landed}
-    out["sensor tick itself"] = max(0.0, (tick_end(tick) or tick.timestamp) - tick.timestamp)
-    for run in runs:
-        m = run["marks"]
-        if m["created"] >= list_at:
-            break
-        prefix = run["job"].replace("_job", "")
-        dequeued = m.get("dequeued", m["created"])
-        started = m.get("started", dequeued)
-        out[f"{prefix}: queue wait"] = dequeued - m["created"]
-        out[f"{prefix}: launch (process, code load)"] = started - dequeued
-        end = min(m.get("ended", list_at), list_at)
-        in_steps = 0.0
-        for step, (s, e) in sorted(run["steps"].items(), key=lambda kv: kv[1][0]):
-            if s >= end:
-                continue
-            seconds = min(e, end) - s
-            key = f"{prefix}: {step_group(step)}"
-            out[key] = out.get(key, 0.0) + seconds
-            in_steps += seconds
-        out[f"{prefix}: run overhead between steps"] = max(0.0, end - started - in_steps)
+def split(
+    runs: list[dict[str, Any]], landed: float, tick: Any, list_at: float, list_run: str
+) -> dict[str, float]:
+    """The path from the batch landing to the suspect list, part by part; the parts add up to
+    the whole. It follows the run that wrote the list: the sensor's wait for its next tick,
+    the tick until that run existed, its submission to the queue, its wait there (what ran
+    before it: the batch's earlier runs), its launch (a process, the code loaded), then its
+    steps until the list (grouped by layer) and the run's own time between steps."""
+    run = next(r for r in runs if r["run_id"] == list_run)
+    m = run["marks"]
+    enqueued = m.get("enqueued", m["created"])
+    launched = m.get("launched", enqueued)
+    started = m.get("started", launched)
+    before = [r for r in runs if r["marks"]["created"] <= m["created"] and r is not run]
+    behind = ", ".join(r["job"] for r in before) or "nothing of the batch"
+    out: dict[str, float] = {
+        "sensor: wait for its next tick": tick.timestamp - landed,
+        "sensor: tick, until the run exists": m["created"] - tick.timestamp,
+        "run submitted to the queue": enqueued - m["created"],
+        f"queue wait (behind {behind})": launched - enqueued,
+        "launch: run process start, code load": started - launched,
+    }
+    in_steps = 0.0
+    for step, (s, e) in sorted(run["steps"].items(), key=lambda kv: kv[1][0]):
+        if s >= list_at:
+            continue
+        seconds = min(e, list_at) - s
+        key = f"step: {step_group(step)}"
+        out[key] = out.get(key, 0.0) + seconds
+        in_steps += seconds
+    out["run: between and around steps (step processes, events)"] = max(
+        0.0, list_at - started - in_steps
+    )
     return {k: round(v, 1) for k, v in out.items()}
 
 
-def tick_end(tick: Any) -> float | None:
-    return getattr(tick.tick_data, "end_timestamp", None)
+def analyse(instance: Any, landed: float, new_day: str) -> dict[str, Any]:
+    """What the batch sensor's runs after `landed` did, and when the new day's list existed."""
+    import dagster as dg
+
+    listed = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(SUSPECT_LIST), asset_partitions=[new_day], after_timestamp=landed
+        ),
+        limit=1,
+        ascending=True,
+    ).records[0]
+    records = instance.get_run_records(dg.RunsFilter(tags={"dagster/sensor_name": SENSOR}))
+    batch_runs = [r for r in records if r.create_timestamp.timestamp() >= landed]
+    runs = sorted(
+        (run_timeline(instance, r.dagster_run.run_id) for r in batch_runs),
+        key=lambda r: r["marks"]["created"],
+    )
+    ticks = [t for t in sensor_ticks(instance) if t.timestamp >= landed - 1]
+    tick = next(
+        (t for t in ticks if listed.run_id in t.run_ids),
+        min([t for t in ticks if t.run_ids] or ticks, key=lambda t: t.timestamp),
+    )
+    done_at = max(r["marks"].get("ended", time.time()) for r in runs)
+    others = instance.get_run_records(
+        dg.RunsFilter(created_after=dt.datetime.fromtimestamp(landed, dt.UTC))
+    )
+    return {
+        "seconds_to_suspect_list": round(listed.timestamp - landed, 1),
+        "seconds_to_all_runs_done": round(done_at - landed, 1),
+        "other_runs_created_meanwhile": sorted(
+            {r.dagster_run.job_name for r in others} - {r["job"] for r in runs}
+        ),
+        "runs": [
+            {
+                "job": r["job"],
+                "range": r["range"],
+                "status": r["status"],
+                "seconds": round(r["marks"].get("ended", done_at) - r["marks"]["created"], 1),
+                "steps": {k: round(e - s, 1) for k, (s, e) in r["steps"].items()},
+            }
+            for r in runs
+        ],
+        "split": split(runs, landed, tick, listed.timestamp, listed.run_id),
+    }
 
 
 # --- the measurement --------------------------------------------------------------------------
@@ -335,8 +382,6 @@ def measure(
             out["runs_launched_by_first_tick"] = launched_at_start
             print(f"[{args.employees:,}] daemon up, first tick launched "
                   f"{len(launched_at_start)} runs", flush=True)  # fmt: skip
-            ticks_before = {t.tick_id for t in sensor_ticks(instance)}
-            runs_before = {r.run_id for r in instance.get_runs()}
 
             t0 = time.time()
             batch = append_through(url, new_day, ground_truth_path=truth)
@@ -344,57 +389,28 @@ def measure(
             out["append_seconds"] = round(landed - t0, 1)
             print(f"[{args.employees:,}] batch landed: {batch.describe()}", flush=True)
 
-            list_at: list[float] = []
-
             def suspect_list_exists() -> bool:
-                at = materialized_at(instance, SUSPECT_LIST, new_day.isoformat(), landed)
-                if at is not None:
-                    list_at.append(at)
-                return at is not None
+                return (
+                    materialized_at(instance, SUSPECT_LIST, new_day.isoformat(), landed) is not None
+                )
 
             wait_for("the new day's suspect list", daemon, workdir, args.timeout,
                      suspect_list_exists)  # fmt: skip
-            new_runs = [r for r in instance.get_runs() if r.run_id not in runs_before]
 
             def all_done() -> bool:
-                return all(
-                    (run := instance.get_run_by_id(r.run_id)) is not None and run.is_finished
-                    for r in new_runs
+                batch_runs = instance.get_runs(
+                    dg.RunsFilter(
+                        tags={"dagster/sensor_name": SENSOR},
+                        created_after=dt.datetime.fromtimestamp(landed, dt.UTC),
+                    )
                 )
+                return all(r.is_finished for r in batch_runs)
 
             wait_for("every run the batch caused", daemon, workdir, args.timeout, all_done)
-            done_at = max(
-                instance.get_run_record_by_id(r.run_id).end_time or time.time() for r in new_runs
-            )
-            ticks = [t for t in sensor_ticks(instance) if t.tick_id not in ticks_before]
-            requesting = [t for t in ticks if t.run_ids]
-            tick = min(requesting or ticks, key=lambda t: t.timestamp)
-            runs = sorted(
-                (run_timeline(instance, r.run_id) for r in new_runs),
-                key=lambda r: r["marks"]["created"],
-            )
+            out.update(analyse(instance, landed, new_day.isoformat()))
     finally:
         stop_daemon(daemon)
-
-    out.update(
-        {
-            "new_day": new_day.isoformat(),
-            "batch": batch.describe(),
-            "seconds_to_suspect_list": round(list_at[0] - landed, 1),
-            "seconds_to_all_runs_done": round(done_at - landed, 1),
-            "runs": [
-                {
-                    "job": r["job"],
-                    "range": r["range"],
-                    "status": r["status"],
-                    "seconds": round(r["marks"].get("ended", done_at) - r["marks"]["created"], 1),
-                    "steps": {k: round(e - s, 1) for k, (s, e) in r["steps"].items()},
-                }
-                for r in runs
-            ],
-            "split": split(runs, landed, tick, list_at[0]),
-        }
-    )
+    out.update({"new_day": new_day.isoformat(), "batch": batch.describe(), "landed_at": landed})
     return out
 
 
@@ -427,13 +443,35 @@ def report(out: dict[str, Any]) -> None:
         print(f"  {run['job']:24} {span:24} {run['status']:8} {run['seconds']:>6.0f} s")
     print(f"[{n:,}] from the batch landing to the new day's suspect list, by part:")
     for part, seconds in out["split"].items():
-        print(f"  {part:52} {seconds:>7.1f} s")
+        print(f"  {part:60} {seconds:>7.1f} s")
+    if out.get("other_runs_created_meanwhile"):
+        others = ", ".join(out["other_runs_created_meanwhile"])
+        print(f"[{n:,}] other runs created meanwhile: {others}")
     verdict = ""
     if target is not None:
         verdict = f"  (target <= {target} s: {'MET' if took <= target else 'MISSED'})"
     print(f"[{n:,}] batch landed -> suspect list: {took:.0f} s{verdict}")
     print(f"[{n:,}] batch landed -> every run done (reports too): "
           f"{out['seconds_to_all_runs_done']:.0f} s")  # fmt: skip
+
+
+def reanalyse(workdir: Path) -> None:
+    """The figures of a kept measurement, recomputed from its Dagster instance."""
+    import dagster as dg
+
+    path = workdir / "timeliness.json"
+    out = json.loads(path.read_text())
+    os.environ["DAGSTER_HOME"] = str(workdir / "dagster_home")
+    with dg.DagsterInstance.get() as instance:
+        landed = out.get("landed_at")
+        if landed is None:  # an older file: the new day's list was its only materialization
+            first = materialized_at(instance, SUSPECT_LIST, out["new_day"], 0.0)
+            assert first is not None, "no suspect list for the new day in this instance"
+            landed = first - out["seconds_to_suspect_list"]
+        out.update(analyse(instance, landed, out["new_day"]))
+    out["landed_at"] = landed
+    report(out)
+    path.write_text(json.dumps(out, indent=2))
 
 
 def main() -> None:
@@ -449,7 +487,15 @@ def main() -> None:
         help="keep the set-up here (first time) or start from the one kept here (next times; "
         "same --workdir, --employees and --days)",
     )
+    parser.add_argument(
+        "--reanalyse",
+        type=Path,
+        help="print the figures again from a kept work folder (its instance), measuring nothing",
+    )
     args = parser.parse_args()
+    if args.reanalyse:
+        reanalyse(args.reanalyse)
+        return
 
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="tsfraud-timeliness-"))).resolve()
     reuse = args.setup_dir is not None and (args.setup_dir / "setup.json").exists()
