@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck ui review install clean benchmark-simulate benchmark-ingest \
-	benchmark-detection benchmark-detection-grid benchmark-e2e
+	benchmark-detection benchmark-detection-grid benchmark-e2e benchmark-timeliness
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ benchmark-detection-grid: $(STAMP)
 
 benchmark-e2e: $(STAMP)
 	$(BIN)/python benchmarks/e2e.py
+
+# Batch landing -> suspect list through the real daemon; EMPLOYEES=25000 for the large firm.
+EMPLOYEES ?= 3000
+benchmark-timeliness: $(STAMP)
+	$(BIN)/python benchmarks/timeliness.py --employees $(EMPLOYEES)
 
 # The investigators' review app on http://127.0.0.1:8765/ (HOST=0.0.0.0 to share it).
 HOST ?= 127.0.0.1

@@ -32,7 +32,8 @@ _settings = load_settings()
 daily_partitions = daily_partitions_from(_settings.partition_start)
 daily_raw_job = dg.define_asset_job(
     "daily_timesheet_job",
-    selection=dg.AssetSelection.assets(*DAILY_KEYS),
+    # like the real job: the reference snapshots refreshed in the same run as the days
+    selection=dg.AssetSelection.assets(*DAILY_KEYS, *REFERENCE_KEYS),
     partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,
 )

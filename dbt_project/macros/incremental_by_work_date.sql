@@ -30,7 +30,7 @@
 {#
     Pre-hook: on an incremental run, remove what the run is about to rewrite.
 
-    With a window (vars min_date/max_date) only those dates go; without one the run recomputes
+    With a window (TSFRAUD_DBT_MIN_DATE/MAX_DATE) only those dates go; without one the run recomputes
     everything, so everything goes. On DuckDB this runs inside the model's transaction. On
     Athena there is no DELETE on Hive tables: the window's partitions are dropped from Glue and
     S3 (insert_overwrite alone would leave a date that no longer has any row untouched).

@@ -1,23 +1,32 @@
 {#
-    The run's work_date window, from the vars `min_date` and `max_date` (ISO dates).
+    The run's work_date window, from the environment variables TSFRAUD_DBT_MIN_DATE and
+    TSFRAUD_DBT_MAX_DATE (ISO dates; both empty or unset: the run covers all data).
 
-    Returns none when neither var is set (the run covers all data), else a dict with `min` and
-    `max` as ISO strings. `lookback_days` widens the start, for models whose rolling windows
-    need history from before the window (the 28-day baselines, reciprocal approvals);
-    `lookahead_days` widens the end, for submission batches that also hold later work dates.
-    The arithmetic happens here in Jinja so that both engines get plain date literals, which
-    also lets Athena prune partitions.
+    Environment, not `--vars`: dbt re-parses the whole project whenever its `--vars` change
+    (every run has another window), and it re-parses a file whose parse read an env var that
+    changed. So the variables are read only when dbt executes (`execute` is false while it
+    parses): nothing in the saved parse depends on them and consecutive runs over different
+    windows reuse it (tests/integration/test_dbt_partial_parse.py).
+
+    Returns none when there is no window, else a dict with `min` and `max` as ISO strings.
+    `lookback_days` widens the start, for models whose rolling windows need history from
+    before the window (the 28-day baselines, reciprocal approvals); `lookahead_days` widens the
+    end, for submission batches that also hold later work dates. The arithmetic happens here in
+    Jinja so that both engines get plain date literals, which also lets Athena prune partitions.
 #}
 {% macro work_date_window(lookback_days=0, lookahead_days=0) %}
-    {%- set min_date = var('min_date', none) -%}
-    {%- set max_date = var('max_date', none) -%}
-    {%- if min_date is none and max_date is none -%}
+    {%- if not execute -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- if min_date is none or max_date is none -%}
+    {%- set min_date = env_var('TSFRAUD_DBT_MIN_DATE', '') | trim -%}
+    {%- set max_date = env_var('TSFRAUD_DBT_MAX_DATE', '') | trim -%}
+    {%- if not min_date and not max_date -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- if not min_date or not max_date -%}
         {%- do exceptions.raise_compiler_error(
-            "Give both vars min_date and max_date (ISO dates), or neither; got min_date="
-            ~ min_date ~ ", max_date=" ~ max_date) -%}
+            "Give both TSFRAUD_DBT_MIN_DATE and TSFRAUD_DBT_MAX_DATE (ISO dates), or neither;"
+            ~ " got '" ~ min_date ~ "' and '" ~ max_date ~ "'") -%}
     {%- endif -%}
     {%- set parsed = [] -%}
     {%- for value in [min_date, max_date] -%}
@@ -29,7 +38,7 @@
     {%- endfor -%}
     {%- if parsed[0] > parsed[1] -%}
         {%- do exceptions.raise_compiler_error(
-            "min_date " ~ parsed[0] ~ " is after max_date " ~ parsed[1]) -%}
+            "TSFRAUD_DBT_MIN_DATE " ~ parsed[0] ~ " is after TSFRAUD_DBT_MAX_DATE " ~ parsed[1]) -%}
     {%- endif -%}
     {%- set start = parsed[0] - modules.datetime.timedelta(days=lookback_days) -%}
     {%- set end = parsed[1] + modules.datetime.timedelta(days=lookahead_days) -%}

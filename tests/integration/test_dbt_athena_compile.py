@@ -20,7 +20,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from tsfraud_assets.defs.dbt.invocation import dbt_vars
+from tsfraud_assets.defs.dbt.invocation import dbt_window_env
 from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 MIN_DATE, MAX_DATE = date(2024, 3, 4), date(2024, 3, 10)
@@ -64,7 +64,7 @@ def compiled(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
     ).create_bucket(Bucket=STAGING_BUCKET)
 
     tmp = tmp_path_factory.mktemp("dbt_athena")
-    env = {**os.environ, **aws_env}
+    env = {**os.environ, **aws_env, **dbt_window_env(MIN_DATE, MAX_DATE)}
     for name in [k for k, v in env.items() if v == ""]:
         del env[name]
     completed = subprocess.run(
@@ -81,8 +81,6 @@ def compiled(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
             str(tmp / "target"),
             "--log-path",
             str(tmp / "logs"),
-            "--vars",
-            dbt_vars(MIN_DATE, MAX_DATE),
         ],
         env=env,
         capture_output=True,

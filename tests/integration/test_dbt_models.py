@@ -34,7 +34,7 @@ from tests.lake_fixtures import (
     write_partitioned,
     write_snapshot,
 )
-from tsfraud_assets.defs.dbt.invocation import dbt_vars
+from tsfraud_assets.defs.dbt.invocation import dbt_window_env
 from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 T = date(2024, 2, 14)  # a Wednesday: the day most scenarios play out on
@@ -450,7 +450,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     lake.write()
     full_employee_days = lake.employee_days()
     db_path = tmp / "warehouse.duckdb"
-    window = ["--vars", dbt_vars(T, T)]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TSFRAUD_LAKE", str(lake.root))
         mp.setenv("TSFRAUD_DUCKDB_PATH", str(db_path))
@@ -461,11 +460,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
             columns = [r[0] for r in con.execute("describe employee_day_features").fetchall()]
 
         change_window_input(lake)
-        run_dbt(["build", *window], tmp / "target", tmp / "logs")
+        for name, value in dbt_window_env(T, T).items():  # the window, as the assets pass it
+            mp.setenv(name, value)
+        run_dbt(["build"], tmp / "target", tmp / "logs")
         after_window = snapshot(db_path)
 
         run_dbt(
-            ["run", "--select", "tag:features", "tag:reports", *window],
+            ["run", "--select", "tag:features", "tag:reports"],
             tmp / "target",
             tmp / "logs",
         )

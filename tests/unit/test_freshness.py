@@ -27,6 +27,7 @@ from tsfraud_assets.defs.automation.freshness import (
     FRESHNESS_SENSOR_NAME,
     MODEL_KEY,
     SUSPECT_LIST_KEYS,
+    freshness_run_waiting,
     partition_freshness_checks,
     with_freshness,
 )
@@ -112,6 +113,27 @@ def test_one_freshness_verdict_per_asset(
     assert {k.asset_key for k in job.asset_layer.asset_graph.asset_check_keys} >= set(
         SUSPECT_LIST_KEYS
     )
+
+
+def test_no_second_freshness_run_while_one_waits_in_the_queue(
+    graph: list[dg.AssetsDefinition],
+) -> None:
+    defs = with_freshness(dg.Definitions(assets=graph), timezone=LONDON)
+    sensor = defs.resolve_sensor_def(FRESHNESS_SENSOR_NAME)
+    with dg.instance_for_test() as instance:
+        assert freshness_run_waiting(instance) is None
+        instance.add_run(
+            dg.DagsterRun(job_name=FRESHNESS_JOB_NAME, status=dg.DagsterRunStatus.SUCCESS)
+        )
+        assert freshness_run_waiting(instance) is None  # a finished run holds nothing back
+        # (a queued run needs a code location's origin; a started one holds back the same way)
+        instance.add_run(
+            dg.DagsterRun(job_name=FRESHNESS_JOB_NAME, status=dg.DagsterRunStatus.STARTED)
+        )
+        assert freshness_run_waiting(instance) == "started"
+        result = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert isinstance(result, dg.SkipReason)
+        assert result.skip_message == "a freshness run is already started"
 
 
 def test_timezone_comes_from_the_environment_and_is_validated() -> None:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from tests.source_fixtures import DAY, entry, fill_minimal, insert, sqlite_source
 from tsfraud_assets.defs.automation.sensors import (
+    MERGE_GAP_DAYS,
+    batch_run_requests,
     build_daily_timesheet_job,
     build_timesheet_batch_sensor,
     contiguous_ranges,
@@ -62,9 +64,48 @@ def test_near_ranges_merge_and_far_ones_stay_apart() -> None:
         return (d + dt.timedelta(days=a), d + dt.timedelta(days=b))
 
     # gaps of 2, 1 and 7 unchanged days join; 8 does not
-    assert merge_near([r(0, 3), r(6, 7), r(9, 10), r(18, 20)]) == [r(0, 20)]
-    assert merge_near([r(0, 3), r(12, 12)]) == [r(0, 3), r(12, 12)]
+    assert merge_near([r(0, 3), r(6, 7), r(9, 10), r(18, 20)], max_gap_days=7) == [r(0, 20)]
+    assert merge_near([r(0, 3), r(12, 12)], max_gap_days=7) == [r(0, 3), r(12, 12)]
     assert merge_near([]) == []
+    # by default the features' look-back: a day that feeds a later range's baselines joins it
+    assert MERGE_GAP_DAYS == 35
+    assert merge_near([r(0, 0), r(36, 40)]) == [r(0, 40)]
+    assert merge_near([r(0, 0), r(37, 40)]) == [r(0, 0), r(37, 40)]
+
+
+def test_a_batch_is_one_run_over_the_union_of_its_days_with_the_reference_refresh() -> None:
+    d = dt.date(2026, 3, 2)
+    days = [d + dt.timedelta(days=n) for n in (0, 1, 9, 20, 21, 29)]
+    mark = dt.datetime(2026, 4, 1, 6)
+    (request,) = batch_run_requests(days, ["employees", "projects"], mark, PARTITIONS)
+    assert request.job_name == "daily_timesheet_job"
+    assert _ranges([request]) == [(d.isoformat(), (d + dt.timedelta(days=29)).isoformat())]
+    assert request.tags["tsfraud/changed_tables"] == "employees,projects"
+    assert request.tags["dagster/priority"] == "10"
+
+
+def test_far_apart_ranges_run_newest_first_and_only_the_newest_jumps_the_queue() -> None:
+    d = dt.date(2026, 1, 5)
+    old, new = d, d + dt.timedelta(days=60)
+    requests = batch_run_requests([new, old, new + dt.timedelta(days=1)], [], None, PARTITIONS)
+    assert _ranges(requests) == [
+        (new.isoformat(), (new + dt.timedelta(days=1)).isoformat()),
+        (old.isoformat(), old.isoformat()),
+    ]
+    assert [r.tags.get("dagster/priority") for r in requests] == ["10", None]
+    assert all("tsfraud/changed_tables" not in r.tags for r in requests)
+
+
+def test_changed_reference_tables_alone_refresh_the_reference_and_nothing_else() -> None:
+    mark = dt.datetime(2026, 4, 1, 6)
+    (request,) = batch_run_requests([], ["employees"], mark, PARTITIONS)
+    assert request.job_name == "reference_tables_job"
+    assert batch_run_requests([], [], mark, PARTITIONS) == []
+    # days outside the partitions (before their start) wait: the reference refresh alone
+    before = PARTITIONS.start.date() - dt.timedelta(days=3)
+    assert [r.job_name for r in batch_run_requests([before], ["employees"], mark, PARTITIONS)] == [
+        "reference_tables_job"
+    ]
 
 
 def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path) -> None:
@@ -72,9 +113,10 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
         engine = sa.create_engine(url)
         fill_minimal(engine)
 
-        # first tick: everything is new: the reference refresh and the one day with entries
+        # first tick: everything is new: one run, the reference refresh and the day with entries
         requests, cursor, _ = _tick(url, None)
-        assert [r.job_name for r in requests] == ["reference_tables_job", "daily_timesheet_job"]
+        assert [r.job_name for r in requests] == ["daily_timesheet_job"]
+        assert requests[0].tags.get("tsfraud/changed_tables")
         assert _ranges(requests) == [(DAY.isoformat(), DAY.isoformat())]
         assert cursor is not None
 
@@ -105,7 +147,8 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
         assert _ranges(requests) == [
             (DAY.isoformat(), (DAY + dt.timedelta(days=8)).isoformat()),
         ]
-        assert all(r.job_name == "daily_timesheet_job" for r in requests)  # no reference change
+        assert all(r.job_name == "daily_timesheet_job" for r in requests)
+        assert "tsfraud/changed_tables" not in requests[0].tags  # no reference table changed
         assert json.loads(cursor3 or "{}")["high_water_mark"] == later.isoformat()
 
         # a restart resumes from the stored cursor: nothing is re-requested

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from pydantic import Field
 from tsfraud_assets.settings import DBT_PROJECT_DIR, Deployment
 
 DBT_TARGETS: dict[Deployment, str] = {"local": "duckdb", "aws": "athena"}
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def _ensure_dbt_on_path() -> None:
@@ -85,9 +88,39 @@ class TsfraudDbtCliResource(DbtCliResource):
         default_factory=dict, description="Extra environment for every dbt invocation."
     )
 
-    def cli(self, args: Any, **kwargs: Any) -> DbtCliInvocation:  # type: ignore[override]
-        with _environment(self.subprocess_env):
+    def cli(  # type: ignore[override]
+        self, args: Any, *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> DbtCliInvocation:
+        """`dbt args`, with `env` (e.g. the run's window) on top of `subprocess_env`."""
+        with _environment({**self.subprocess_env, **(env or {})}):
             return super().cli(args, **kwargs)
+
+
+def keep_partial_parse(invocation: DbtCliInvocation) -> bool:
+    """Make the parse this invocation saved the one the next invocation starts from.
+
+    dagster-dbt gives every invocation its own target folder and seeds it with the project's
+    `target/partial_parse.msgpack`, which the manifest preparation wrote in whatever
+    environment it ran in. dbt rejects a saved parse whose profile differs ("profile has
+    changed": the DuckDB file's path is part of it), so without this every run re-parsed the
+    whole project and the invocation's fresh parse was left in its own folder, unused.
+    Copied atomically (runs may end together); returns whether anything was copied.
+    """
+    fresh = Path(invocation.target_path) / PARTIAL_PARSE_FILE
+    kept = Path(invocation.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
+    kept = kept / PARTIAL_PARSE_FILE
+    if not fresh.exists() or (kept.exists() and filecmp.cmp(fresh, kept, shallow=False)):
+        return False
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=kept.parent, prefix=".partial_parse.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(fresh, tmp)
+        os.replace(tmp, kept)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return True
 
 
 def dbt_cli(project: DbtProject, env: Mapping[str, str] | None = None) -> TsfraudDbtCliResource:

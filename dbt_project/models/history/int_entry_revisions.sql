@@ -14,7 +14,7 @@
       hours_added_after_approval: by how much in total;
     - project_changed_after_approval / deleted_after_approval: such edits and deletions;
     - reapproved_by_other: an approval by someone other than the entry's previous approver.
-    A view, filtered on the run's window (vars min_date / max_date) so Athena prunes.
+    A view, filtered on the run's window (TSFRAUD_DBT_MIN_DATE / MAX_DATE) so Athena prunes.
     Only portable SQL (window frames, no IGNORE NULLS, no regex): it runs on DuckDB and Athena.
 #}
 {{ config(materialized='view') }}

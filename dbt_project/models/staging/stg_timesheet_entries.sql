@@ -2,7 +2,7 @@
     Processed timesheet entries with explicit types (Hive partition values and Parquet
     logical types differ between readers).
 
-    With vars min_date/max_date, restricted to the window widened by 35 days each way, so a
+    With a window (TSFRAUD_DBT_MIN_DATE/MAX_DATE), restricted to the window widened by 35 days each way, so a
     window run computes what a run over all data would (the marts keep only the window):
     - back: the 28-day baselines and reciprocal approvals of the window's first day;
     - ahead: a submission batch holding a window day also holds the later work dates

@@ -2,10 +2,15 @@
 
 Its cursor is the source's `updated_at` high-water mark. Each tick asks the source which work
 dates have rows changed since then (today's new entries, late submissions, corrections) and
-requests one run per range of those dates (ranges less than a week apart joined: usually one
-run per batch) through the whole daily chain, so late edits re-flow to the suspect list.
-Reference tables that changed are refreshed first in the same runs. A restart resumes from
-the stored cursor; an unchanged source yields nothing.
+requests one run over the union of those dates (ranges up to the features' look-back apart
+joined: one run per batch unless a correction lies months back) through the whole daily chain,
+reference snapshots included, so late edits re-flow to the suspect list. The run holding the
+newest day goes first in the queue. A restart resumes from the stored cursor; an unchanged
+source yields nothing.
+
+Why one run: measured through the real daemon (benchmarks/timeliness.py), a run's fixed cost
+(queue, process start and code load, a Spark JVM) dwarfs re-processing a few unchanged days,
+and the queue runs one run at a time, so every extra run delayed the new day's suspect list.
 """
 
 import datetime as dt
@@ -25,28 +30,43 @@ from tsfraud_assets.resources.source_db import SourceDatabase
 DAILY_JOB_NAME = "daily_timesheet_job"
 
 
+REFERENCE_SELECTION = dg.AssetSelection.assets(*REFERENCE_KEYS) | dg.AssetSelection.assets(
+    *REFERENCE_MODELS.split()
+)
+
+
 def build_daily_timesheet_job(
     partitions: dg.PartitionsDefinition,
 ) -> UnresolvedAssetJobDefinition:
-    """Everything that is partitioned by work date, from ingest to the reports; the model
-    retrains on its own cadence, not per batch."""
+    """Everything that is partitioned by work date, from ingest to the reports, after a refresh
+    of the reference snapshots it joins (unpartitioned, once per run); the model retrains on
+    its own cadence, not per batch.
+
+    In one process (the in-process executor): the default starts a Python process per step,
+    each importing Dagster, PySpark and the definitions again, seconds per step on every batch;
+    the steps run one after another anyway (one Spark session, one DuckDB writer)."""
     return dg.define_asset_job(
         DAILY_JOB_NAME,
         selection=dg.AssetSelection.assets("raw_timesheet_entries", "raw_workstation_activity")
         .downstream()
         .required_multi_asset_neighbors()
-        - dg.AssetSelection.assets("fraud_model", "model_evaluation"),
+        - dg.AssetSelection.assets("fraud_model", "model_evaluation")
+        | REFERENCE_SELECTION,
         partitions_def=partitions,
         tags={"tsfraud/pipeline": "daily"},  # the production queue runs one daily range at a time
-        description="Ingest → Spark → features → scores → reports for a range of work dates.",
+        executor_def=dg.in_process_executor,
+        description=(
+            "Reference refresh, then ingest → Spark → features → scores → reports for a range "
+            "of work dates."
+        ),
     )
 
 
 reference_tables_job = dg.define_asset_job(
     "reference_tables_job",
-    selection=dg.AssetSelection.assets(*REFERENCE_KEYS)
-    | dg.AssetSelection.assets(*REFERENCE_MODELS.split()),
+    selection=REFERENCE_SELECTION,
     tags={"tsfraud/pipeline": "reference"},
+    executor_def=dg.in_process_executor,
     description="Refresh the reference snapshots and the models built on them.",
 )
 
@@ -61,11 +81,15 @@ def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
-MERGE_GAP_DAYS = 7
-"""Ranges of changed days at most this many unchanged days apart run as one range: a run's
-fixed cost (a JVM start, a dbt parse per step, the queue) is about a minute and a half here,
-far more than re-processing a few unchanged days, and runs queue one at a time, so a batch's
-newest day (the one investigators wait for) would otherwise wait behind every older range."""
+MERGE_GAP_DAYS = 35
+"""Ranges of changed days at most this many unchanged days apart run as one range.
+
+A run's fixed cost (the queue, a process start and code load, a Spark JVM) is far more than
+re-processing a few unchanged days, and runs queue one at a time. 35 days is the features'
+look-back (stg_timesheet_entries reads 35 days before the window; the baselines use 28): a
+changed day closer than that to a later range feeds that range's features, so it must be
+processed with it, not after it. Ranges farther apart are independent, so their runs may go
+in any order, and the newest goes first (`batch_run_requests`)."""
 
 
 def merge_near(
@@ -96,7 +120,9 @@ def build_timesheet_batch_sensor(
     @dg.sensor(
         name="timesheet_batch_sensor",
         jobs=[daily_job, reference_tables_job],
-        minimum_interval_seconds=60,
+        # Half a minute between looks at the source (one indexed max/distinct query): the
+        # wait before a batch is seen is half of this on average, part of its time to the list.
+        minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Requests runs for exactly the work dates whose timesheet rows changed.",
     )
@@ -131,34 +157,45 @@ def _instance_or_none(context: dg.SensorEvaluationContext) -> dg.DagsterInstance
         return None
 
 
+NEWEST_FIRST_PRIORITY = "10"
+"""`dagster/priority` of the run holding a batch's newest day: the queue (one run at a time)
+starts it before older work waiting there (an older range, a backfill launched from the UI).
+A run already going is not interrupted."""
+
+
 def batch_run_requests(
     days: list[dt.date],
     tables: list[str],
     mark: dt.datetime | None,
     partitions: dg.TimeWindowPartitionsDefinition,
 ) -> list[dg.RunRequest]:
-    """Reference refresh first (if any table changed), then one run per range of dates.
+    """One daily run per range of changed dates (near ranges merged), newest range first and
+    ahead in the queue; each refreshes the reference snapshots before its days. Reference
+    tables that changed with no day to run get a reference refresh of their own.
 
     Dates outside the partitions (before the start, or today's incomplete day) wait."""
     first = partitions.start.date()
     last_key = partitions.get_last_partition_key()
     last = dt.date.fromisoformat(last_key) if last_key else first - dt.timedelta(days=1)
     in_range = [d for d in days if first <= d <= last]
-    requests: list[dg.RunRequest] = []
-    if tables:
-        requests.append(
+    changed = {"tsfraud/changed_tables": ",".join(sorted(tables))} if tables else {}
+    ranges = sorted(merge_near(contiguous_ranges(in_range)), reverse=True)
+    if not ranges:
+        if not tables:
+            return []
+        return [
             dg.RunRequest(
-                job_name=reference_tables_job.name,
-                run_key=f"reference-{mark}",
-                tags={"tsfraud/changed_tables": ",".join(sorted(tables))},
+                job_name=reference_tables_job.name, run_key=f"reference-{mark}", tags=changed
             )
-        )
-    for start, end in merge_near(contiguous_ranges(in_range)):
+        ]
+    requests = []
+    for i, (start, end) in enumerate(ranges):
+        tags = range_tags(start, end)
+        if i == 0:
+            tags = {**tags, **changed, "dagster/priority": NEWEST_FIRST_PRIORITY}
         requests.append(
             dg.RunRequest(
-                job_name=DAILY_JOB_NAME,
-                run_key=f"entries-{start}-{end}-{mark}",
-                tags=range_tags(start, end),
+                job_name=DAILY_JOB_NAME, run_key=f"entries-{start}-{end}-{mark}", tags=tags
             )
         )
     return requests

@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
-from tsfraud_assets.defs.dbt.invocation import dbt_vars, stream_with_adapter_responses
+from tsfraud_assets.defs.dbt.invocation import dbt_window_env, stream_with_adapter_responses
 from tsfraud_assets.defs.partitions import partition_days, single_run
-from tsfraud_assets.resources.dbt import dbt_project
+from tsfraud_assets.resources.dbt import TsfraudDbtCliResource, dbt_project, keep_partial_parse
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.reviews import ensure_review_datasets
 
@@ -45,12 +45,14 @@ def needs_lake_sources(target: str | None) -> bool:
     return target != "duckdb"
 
 
-def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def build_window(context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource) -> Iterator[Any]:
     """`dbt build` of the selection over the run's work dates: incremental models replace
-    exactly these days (one invocation for a whole backfill range). On Athena each model's
+    exactly these days (one invocation for a whole backfill range). The window goes through
+    the environment, so dbt reuses its saved parse (invocation.py). On Athena each model's
     materialization carries the bytes its build scanned and their estimated cost."""
     days = partition_days(context)
-    invocation = dbt.cli(["build", "--vars", dbt_vars(days[0], days[-1])], context=context)
+    env = dbt_window_env(days[0], days[-1])
+    invocation = dbt.cli(["build"], env=env, context=context)
     yield from stream_with_adapter_responses(invocation)
 
 
@@ -62,7 +64,7 @@ def build_window(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_reference_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+    context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource, lake: Lake
 ) -> Iterator[Any]:
     ensure_review_datasets(lake)  # the verdicts' and list versions' views need a file
     # The lake's datasets as Glue external tables on Athena: dbt's sources must exist before
@@ -70,8 +72,10 @@ def dbt_reference_models(
     # skips the invocation (a dbt start and parse, ~6 s of every reference refresh).
     # No context: run-operation takes no --select.
     if needs_lake_sources(dbt.target):
-        dbt.cli(["run-operation", "create_lake_sources"]).wait()
-    yield from stream_with_adapter_responses(dbt.cli(["build"], context=context))
+        keep_partial_parse(dbt.cli(["run-operation", "create_lake_sources"]).wait())
+    # all history: no window, whatever the process environment holds
+    invocation = dbt.cli(["build"], env=dbt_window_env(), context=context)
+    yield from stream_with_adapter_responses(invocation)
 
 
 def build_windowed_dbt_assets(
@@ -89,7 +93,9 @@ def build_windowed_dbt_assets(
         backfill_policy=single_run,
         dagster_dbt_translator=TRANSLATOR,
     )
-    def dbt_feature_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def dbt_feature_models(
+        context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource
+    ) -> Iterator[Any]:
         yield from build_window(context, dbt)
 
     @dbt_assets(
@@ -103,7 +109,7 @@ def build_windowed_dbt_assets(
         dagster_dbt_translator=TRANSLATOR,
     )
     def dbt_report_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake
+        context: dg.AssetExecutionContext, dbt: TsfraudDbtCliResource, lake: Lake
     ) -> Iterator[Any]:
         ensure_review_datasets(lake)  # the daily job may run before any reference refresh
         yield from build_window(context, dbt)

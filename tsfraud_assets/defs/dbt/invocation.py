@@ -1,28 +1,37 @@
-"""How the assets invoke dbt: the window's `--vars`, and what dbt's adapter reported for each
+"""How the assets invoke dbt: the window's environment, and what dbt's adapter reported for each
 model (Athena: bytes scanned) put on that model's materialization."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
 import dagster as dg
 
+from tsfraud_assets.resources.dbt import keep_partial_parse
 from tsfraud_assets.resources.warehouse import athena_cost_usd
 
+WINDOW_ENV = ("TSFRAUD_DBT_MIN_DATE", "TSFRAUD_DBT_MAX_DATE")
+"""What dbt_project/macros/work_date_window.sql reads."""
 
-def dbt_vars(min_date: date | None = None, max_date: date | None = None) -> str:
-    """The ``--vars`` JSON for a run over ``[min_date, max_date]`` (all data when both None).
 
-    The models take ISO strings; passing JSON (not YAML) keeps them strings.
+def dbt_window_env(min_date: date | None = None, max_date: date | None = None) -> dict[str, str]:
+    """The environment of a dbt run over ``[min_date, max_date]`` (all data when both None).
+
+    Environment rather than ``--vars``: dbt re-parses the whole project whenever its vars
+    change, i.e. on every run with another window (seconds per invocation, the parse being most
+    of a small run's dbt time); the macro reads these only while executing, so the saved parse
+    stays valid. Both are always set (empty: no window), so a value left in the caller's
+    environment never narrows a run that covers everything.
     """
     if (min_date is None) != (max_date is None):
         raise ValueError("give both min_date and max_date, or neither")
     if min_date is None or max_date is None:
-        return "{}"
-    return json.dumps({"min_date": min_date.isoformat(), "max_date": max_date.isoformat()})
+        return dict.fromkeys(WINDOW_ENV, "")
+    if min_date > max_date:
+        raise ValueError(f"min_date {min_date} is after max_date {max_date}")
+    return dict(zip(WINDOW_ENV, (min_date.isoformat(), max_date.isoformat()), strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,8 +90,10 @@ def stream_with_adapter_responses(invocation: Any) -> Iterator[Any]:
     try:
         events.extend(invocation.stream())
     except Exception:
+        keep_partial_parse(invocation)
         yield from with_adapter_responses(events, _run_results(invocation))
         raise
+    keep_partial_parse(invocation)  # the next invocation starts from this one's parse
     yield from with_adapter_responses(events, _run_results(invocation))
 
 

@@ -1,7 +1,7 @@
 {#
     The model's input: one row per employee-day with at least one entry, every numeric
     column non-null (0 when not applicable). Kept incrementally by work_date: a run with
-    vars min_date/max_date rewrites exactly those days (staging reads 35 days either side
+    TSFRAUD_DBT_MIN_DATE/MAX_DATE rewrites exactly those days (staging reads 35 days either side
     for the rolling baselines and submission batches). work_date is the last column because Athena's partitioned tables
     need the partition column last. Doubles are rounded to 6 decimals: parallel aggregation
     adds floats in varying order, and the last bits must not change between identical runs
