@@ -19,7 +19,7 @@ import pytest
 
 from tests.integration.test_dbt_models import MANAGER, Lake, T, at, d, run_dbt
 from tests.lake_fixtures import write_entry_versions
-from tsfraud_assets.defs.dbt.invocation import dbt_vars
+from tsfraud_assets.defs.dbt.invocation import dbt_window_env
 
 OTHER_APPROVER = 124
 SEEN = at(d(1), 6)  # the extract after T
@@ -184,11 +184,9 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[A
         mp.setenv("TSFRAUD_DUCKDB_PATH", str(db_path))
         run_dbt(["build"], tmp / "target", tmp / "logs")
         out["full"] = features(db_path)
-        run_dbt(
-            ["run", "--select", "tag:features", "--vars", dbt_vars(T, T)],
-            tmp / "target",
-            tmp / "logs",
-        )
+        for name, value in dbt_window_env(T, T).items():  # the window, as the assets pass it
+            mp.setenv(name, value)
+        run_dbt(["run", "--select", "tag:features"], tmp / "target", tmp / "logs")
         out["window"] = features(db_path)
     yield out
 
