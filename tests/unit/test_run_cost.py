@@ -4,6 +4,7 @@ from dbt's run results onto their materializations."""
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -295,6 +296,10 @@ def test_dbt_models_carry_the_bytes_their_build_scanned() -> None:
 class FailingInvocation:
     """A dbt invocation that built one model and then failed, as dagster-dbt reports it."""
 
+    def __init__(self, folder: Path) -> None:
+        self.project_dir = folder
+        self.target_path = folder / "invocation-target"  # dbt failed before saving a parse
+
     def stream(self) -> Iterator[Any]:
         yield model_output("suspect_timesheets")
         raise RuntimeError("dbt build failed: a test did not pass")
@@ -304,9 +309,11 @@ class FailingInvocation:
         return run_results(suspect_timesheets=20 * MB)
 
 
-def test_a_failed_dbt_build_still_hands_over_what_it_built_before_the_error() -> None:
+def test_a_failed_dbt_build_still_hands_over_what_it_built_before_the_error(
+    tmp_path: Path,
+) -> None:
     seen: list[Any] = []
     with pytest.raises(RuntimeError, match="a test did not pass"):
-        for event in stream_with_adapter_responses(FailingInvocation()):
+        for event in stream_with_adapter_responses(FailingInvocation(tmp_path)):
             seen.append(event)
     assert [e.metadata["athena_bytes_scanned"].value for e in seen] == [20 * MB]

@@ -3,6 +3,7 @@ model (Athena: bytes scanned) put on that model's materialization."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -90,7 +91,8 @@ def stream_with_adapter_responses(invocation: Any) -> Iterator[Any]:
     try:
         events.extend(invocation.stream())
     except Exception:
-        keep_partial_parse(invocation)
+        with contextlib.suppress(OSError):  # dbt's own error is the one to report
+            keep_partial_parse(invocation)
         yield from with_adapter_responses(events, _run_results(invocation))
         raise
     keep_partial_parse(invocation)  # the next invocation starts from this one's parse
