@@ -162,6 +162,7 @@ FRAUD_TYPES: tuple[str, ...] = (
     "ghost",
     "backdated_bulk",
     "rubber_stamp",
+    "buddy",  # a colleague files the day of someone who worked a fraction of it
 )
 (
     F_PADDING,
@@ -172,7 +173,11 @@ FRAUD_TYPES: tuple[str, ...] = (
     F_GHOST,
     F_BULK,
     F_RUBBER,
-) = range(8)
+    F_BUDDY,
+) = range(9)
+OPTIONAL_FRAUD_TYPES: tuple[str, ...] = ("buddy",)
+"""Schemes a firm has only when its knobs give them a weight (`WorldKnobs.fraud_mix`): the
+default world stays exactly as it was before they existed."""
 
 # Honest days that look like one fraud pattern but differ from it in another signal.
 LOOKALIKES: tuple[str, ...] = (
@@ -184,6 +189,7 @@ LOOKALIKES: tuple[str, ...] = (
     "staffing_lag",  # unassigned_project: billing starts before the assignment is recorded
     "offline_work",  # padding: little activity (client site), but normal hours
     "partner_self_approval",  # rubber_stamp: top partners approve their own normal time
+    "proxy_entry",  # buddy: a colleague enters someone's (fully worked) time with their own
 )
 (
     L_LONG_DAY,
@@ -194,6 +200,7 @@ LOOKALIKES: tuple[str, ...] = (
     L_STAFFING_LAG,
     L_OFFLINE,
     L_PARTNER_SELF,
-) = range(8)
+    L_PROXY,
+) = range(9)
 
 CASE_OUTCOMES: tuple[str, ...] = ("confirmed", "cleared")
