@@ -49,6 +49,11 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "rejected_entries",
     "withdrawn_entries",
     "rule_flag_count",
+    # each person against their own habits, and schemes no label names (#13)
+    "own_activity_ratio_28d",
+    "hours_beyond_own_activity",
+    "rushed_approval_hours",
+    "cosubmitted_days_28d",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

@@ -199,6 +199,40 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         _pos("weekend_hours"),
         "weekend hours: common before deadlines, weak on its own",
     ),
+    # --- each person against their own habits, and schemes no label names (#13) ----------
+    RedFlag(
+        "beyond_own_activity",
+        1.5,
+        False,
+        lambda c: np.asarray(c["hours_beyond_own_activity"] >= 1.5, dtype=bool),
+        "1.5 h or more that the workstation activity does not account for at the person's own "
+        "usual activity ratio: padding is invisible to firm-wide thresholds for people whose "
+        "screens are often idle, and visible against their own habit",
+    ),
+    RedFlag(
+        "far_beyond_own_activity",
+        1.5,
+        False,
+        lambda c: np.asarray(c["hours_beyond_own_activity"] >= 2.5, dtype=bool),
+        "2.5 h or more beyond the person's own usual activity (adds to the 1.5 h flag): client-"
+        "site days on a client laptop explain some, hence not blatant",
+    ),
+    RedFlag(
+        "rushed_approval",
+        2.5,
+        False,
+        _pos("rushed_approval_hours"),
+        "approved by someone else within the hour, far faster than that approver's own habit "
+        "for other people: rubber-stamping a colleague (an urgent approval explains some)",
+    ),
+    RedFlag(
+        "coordinated_submission",
+        1.0,
+        False,
+        lambda c: np.asarray(c["cosubmitted_days_28d"] >= 5, dtype=bool),
+        "entered within a minute of the same colleague, on the same channel, on 5+ days in 4 "
+        "weeks: buddy timesheeting looks like this, so does an assistant entering a team's time",
+    ),
 )
 RED_FLAG_NAMES: tuple[str, ...] = tuple(f.name for f in RED_FLAGS)
 PRIOR_COLUMNS: tuple[str, ...] = (
@@ -222,6 +256,9 @@ PRIOR_COLUMNS: tuple[str, ...] = (
     "hours_over_contracted",
     "weekend_hours",
     "rule_flag_count",
+    "hours_beyond_own_activity",
+    "rushed_approval_hours",
+    "cosubmitted_days_28d",
 )
 
 
@@ -269,7 +306,7 @@ def prior_risk(points: np.ndarray) -> np.ndarray:
     return _sigmoid(prior_logit(points))
 
 
-PRIOR_VERSION = 2
+PRIOR_VERSION = 3
 """Bump when a rule's firing condition changes (conditions are code, not hashable numbers)."""
 
 SHRINKAGE_CONFIRMED = 40

@@ -101,6 +101,9 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "self_approved_hours",
         "reciprocal_approval_hours",
         "rule_flag_count",
+        "hours_beyond_own_activity",
+        "rushed_approval_hours",
+        "cosubmitted_days_28d",
         "iforest_score",
         PRIOR_INPUT,
     }

@@ -28,6 +28,24 @@ peer_groups as (
 
 ),
 
+activity_baselines as (
+
+    select * from {{ ref('int_activity_baselines') }}
+
+),
+
+rushed_approvals as (
+
+    select * from {{ ref('int_rushed_approvals') }}
+
+),
+
+cosubmissions as (
+
+    select * from {{ ref('int_cosubmissions') }}
+
+),
+
 day_features as (
 
     select
@@ -71,7 +89,22 @@ day_features as (
         end as round_hour_share,
         coalesce(baselines.stddev_hours_28d, 0) as hours_stddev_28d,
         employee_days.rejected_entries,
-        employee_days.withdrawn_entries
+        employee_days.withdrawn_entries,
+        coalesce(activity_baselines.own_activity_ratio_28d, 0) as own_activity_ratio_28d,
+        -- hours the person's own usual activity does not account for: claimed minus what
+        -- today's activity would support at their usual ratio (days with some activity only:
+        -- a day with none is its own signal)
+        case
+            when activity_baselines.own_activity_ratio_28d > 0 and employee_days.has_activity
+                then greatest(
+                    employee_days.total_hours
+                    - employee_days.active_hours / activity_baselines.own_activity_ratio_28d,
+                    0
+                )
+            else 0
+        end as hours_beyond_own_activity,
+        coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
+        coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -79,6 +112,15 @@ day_features as (
     left join peer_groups
         on peer_groups.employee_id = employee_days.employee_id
         and peer_groups.work_date = employee_days.work_date
+    left join activity_baselines
+        on activity_baselines.employee_id = employee_days.employee_id
+        and activity_baselines.work_date = employee_days.work_date
+    left join rushed_approvals
+        on rushed_approvals.employee_id = employee_days.employee_id
+        and rushed_approvals.work_date = employee_days.work_date
+    left join cosubmissions
+        on cosubmissions.employee_id = employee_days.employee_id
+        and cosubmissions.work_date = employee_days.work_date
 
 ),
 
@@ -117,6 +159,10 @@ rounded as (
         round(cast(hours_stddev_28d as double), 6) as hours_stddev_28d,
         cast(rejected_entries as bigint) as rejected_entries,
         cast(withdrawn_entries as bigint) as withdrawn_entries,
+        round(cast(own_activity_ratio_28d as double), 6) as own_activity_ratio_28d,
+        round(cast(hours_beyond_own_activity as double), 6) as hours_beyond_own_activity,
+        round(cast(rushed_approval_hours as double), 6) as rushed_approval_hours,
+        cast(cosubmitted_days_28d as bigint) as cosubmitted_days_28d,
         work_date
     from day_features
 
@@ -159,6 +205,10 @@ final as (
         rejected_entries,
         withdrawn_entries,
         cast({{ rule_flag_count() }} as bigint) as rule_flag_count,
+        own_activity_ratio_28d,
+        hours_beyond_own_activity,
+        rushed_approval_hours,
+        cosubmitted_days_28d,
         work_date
     from rounded
 
