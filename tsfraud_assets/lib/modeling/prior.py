@@ -35,9 +35,13 @@ Evidence points map to a risk through one fixed logistic curve (`PRIOR_INTERCEPT
 `PRIOR_SLOPE`), the same for every firm, day and model version, so a risk of 0.6 means the same
 thing on Monday and on Sunday. The curve was fitted (logistic regression of "is fraud" on the
 points) on every employee-day of the two simulated worlds marked `tuned` in
-`benchmarks/detection_grid.py`, where the truth is known: no evidence is about 0.007%, 6 points
-0.07, 7 points 0.2, 8 points 0.44, 9 points 0.72, 10 points 0.89 (refitted when the own-habit,
-approver and coordination flags were added: fraud days gather more points now). On a real
+`benchmarks/detection_grid.py`, where the truth is known: no evidence is about 0.02%, 6 points
+0.24, 7 points 0.5, 8 points 0.78. With the own-habit, approver and coordination flags fraud
+days gather more points, and a refit on the same worlds gave (-9.6, 1.17): 7 points 0.2, 9
+points 0.72. It was not adopted: it lowers a single blatant flag's risk (a duplicate line:
+3 points) below what 400 adversarial labels can push an ordinary day to, which the blatant
+floor exists to prevent. So the curve overstates risk in the 6-9 point band on those worlds
+(observed fraud share 27-49% at 7-9 points); ranking does not depend on it. On a real
 firm it is a simulator-calibrated expert curve, not a measured probability; labels re-centre
 the learner on it (see train.py).
 
@@ -58,11 +62,11 @@ import numpy as np
 
 Columns = Mapping[str, np.ndarray]
 
-PRIOR_INTERCEPT = -9.6
+PRIOR_INTERCEPT = -8.4
 """Log-odds of a day with no evidence at all (fitted, see the module docstring). It only sets
 the level; ranking does not depend on it."""
-PRIOR_SLOPE = 1.17
-"""Log-odds per evidence point (fitted): 7 points -> 0.2 (medium), 8.2 -> 0.5 (high)."""
+PRIOR_SLOPE = 1.2
+"""Log-odds per evidence point (fitted): 6 points -> 0.24 (medium), 7 -> 0.5 (high)."""
 ANOMALY_POINTS_PER_Z = 0.2
 """A robust-z unit of anomaly is worth a fifth of a point: rules lead, a strong anomaly (z ~ 8)
 weighs like a moderate red flag, a weak one only breaks ties."""
