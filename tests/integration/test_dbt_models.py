@@ -740,6 +740,8 @@ def test_hours_beyond_own_activity_uses_the_persons_own_ratio_before_the_day(
     assert idle_screen["hours_beyond_own_activity"] == pytest.approx(0.0, abs=0.05)
     # four earlier days (T itself not counted) are too few for a baseline
     assert new["own_activity_ratio_28d"] == 0 and new["hours_beyond_own_activity"] == 0
+    # everyone with a baseline on T (112, 150, 151) has a steady ratio: clean logs
+    assert padder["activity_noise_28d"] == 0 and new["activity_noise_28d"] == 0
 
 
 def test_rushed_approval_is_fast_against_the_approvers_own_habit(

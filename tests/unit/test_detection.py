@@ -19,7 +19,13 @@ from tests.unit.test_modeling import START, frame, honest_row, make_synthetic
 from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.defs.model.training import train_and_register_frames
 from tsfraud_assets.lib.modeling import score_day, train_model, training_data
-from tsfraud_assets.lib.modeling.prior import RED_FLAGS, label_weight
+from tsfraud_assets.lib.modeling.prior import (
+    PRIOR_COLUMNS,
+    RED_FLAG_NAMES,
+    RED_FLAGS,
+    label_weight,
+    red_flag_matrix,
+)
 from tsfraud_assets.resources.lake import Lake
 
 NOW = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
@@ -268,3 +274,23 @@ def test_own_habit_approver_and_coordination_signals_rank_their_days_above_look_
     assert "unaccounted for" in reasons[ids["padder"]]
     assert "approved within the hour" in reasons[ids["rubber_stamped"]]
     assert "within a minute of the same colleague" in reasons[ids["buddy"]]
+
+
+def test_hours_beyond_own_activity_count_less_when_the_firms_activity_logs_are_noisy() -> None:
+    """A 3 h shortfall against a steady personal habit is a red flag on clean logs; when
+    everyone's activity ratio jumps around day to day (log noise), the same shortfall is what
+    a bad logging day looks like."""
+    day = START + dt.timedelta(days=45)
+    padder = {"total_hours": 10.0, "active_hours": 7.0, "own_activity_ratio_28d": 1.0}
+    padder["hours_beyond_own_activity"] = 3.0
+    rows = frame(
+        [
+            honest_row(1, day, **padder, activity_noise_28d=0.04),  # clean logs
+            honest_row(2, day, **padder, activity_noise_28d=0.20),  # noisy logs
+        ]
+    )
+    cols = {c: rows[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+    fired = red_flag_matrix(cols)
+    own = [RED_FLAG_NAMES.index(n) for n in ("beyond_own_activity", "far_beyond_own_activity")]
+    assert fired[0, own].all()
+    assert not fired[1, own].any()

@@ -9,7 +9,8 @@
     their median ratio already contains the padding; their honest days are the high end.
     People whose screens are naturally idle half the day (meetings, calls, site visits) get a
     low baseline, so their ordinary days no longer look like padding against a firm-wide
-    threshold.
+    threshold. `activity_noise_28d` says how noisy the firm's activity logs are (the day's
+    median of everyone's own spread): on noisy logs a shortfall means less.
 #}
 with employee_days as (
 
@@ -60,10 +61,36 @@ baselines as (
         count(activity_ratio) as ratio_days_28d,
         case
             when count(activity_ratio) >= 5 then {{ percentile('activity_ratio', 0.9) }}
-        end as own_activity_ratio_28d
+        end as own_activity_ratio_28d,
+        case
+            when count(activity_ratio) >= 5 then stddev_samp(activity_ratio)
+        end as own_activity_ratio_sd_28d
     from day_with_history
     group by employee_id, work_date
 
+),
+
+-- How noisy the firm's activity logs are: the median, over everyone with a baseline that
+-- day, of their own day-to-day spread. A logging system that misses or double-counts time
+-- affects everybody; a padder's spread affects one person and not the median.
+firm_noise as (
+
+    select
+        work_date,
+        {{ median('own_activity_ratio_sd_28d') }} as activity_noise_28d
+    from baselines
+    where own_activity_ratio_sd_28d is not null
+    group by work_date
+
 )
 
-select * from baselines
+select
+    baselines.employee_id,
+    baselines.work_date,
+    baselines.ratio_days_28d,
+    baselines.own_activity_ratio_28d,
+    baselines.own_activity_ratio_sd_28d,
+    firm_noise.activity_noise_28d
+from baselines
+left join firm_noise
+    on firm_noise.work_date = baselines.work_date

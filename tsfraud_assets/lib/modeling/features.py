@@ -54,6 +54,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "hours_beyond_own_activity",
     "rushed_approval_hours",
     "cosubmitted_days_28d",
+    "activity_noise_28d",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

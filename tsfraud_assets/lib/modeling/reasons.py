@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tsfraud_assets.lib.modeling.prior import beyond_own_activity
+
 WEIGHT_FLOOR = 0.5
 """Smallest weight a signal can get from model importance (see module docstring)."""
 
@@ -222,9 +224,15 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(
         name="own_activity",
         family="activity",
-        columns=("hours_beyond_own_activity", "own_activity_ratio_28d", "active_hours"),
+        columns=(
+            "hours_beyond_own_activity",
+            "own_activity_ratio_28d",
+            "active_hours",
+            "activity_noise_28d",
+        ),
         value=lambda c: c["hours_beyond_own_activity"],
-        present=lambda c: c["hours_beyond_own_activity"] >= 1.5,
+        # what the red flag counts: less what noisy activity logs explain
+        present=lambda c: beyond_own_activity(c) >= 1.5,
         text=lambda c, i: (
             f"claimed {_h(c['total_hours'][i])} with {_h(c['active_hours'][i])} of workstation "
             f"activity: at this person's usual activity ({_pct(c['own_activity_ratio_28d'][i])} "

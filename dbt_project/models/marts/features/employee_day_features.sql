@@ -104,7 +104,8 @@ day_features as (
             else 0
         end as hours_beyond_own_activity,
         coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
-        coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d
+        coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d,
+        coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -163,6 +164,7 @@ rounded as (
         round(cast(hours_beyond_own_activity as double), 6) as hours_beyond_own_activity,
         round(cast(rushed_approval_hours as double), 6) as rushed_approval_hours,
         cast(cosubmitted_days_28d as bigint) as cosubmitted_days_28d,
+        round(cast(activity_noise_28d as double), 6) as activity_noise_28d,
         work_date
     from day_features
 
@@ -209,6 +211,7 @@ final as (
         hours_beyond_own_activity,
         rushed_approval_hours,
         cosubmitted_days_28d,
+        activity_noise_28d,
         work_date
     from rounded
 
