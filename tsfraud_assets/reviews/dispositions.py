@@ -66,6 +66,7 @@ FRAUD_TYPES: dict[str, str] = {
     "ghost": "hours for someone who no longer works here",
     "backdated_bulk": "many past days filled in at once",
     "rubber_stamp": "approved without review (collusion)",
+    "buddy": "a colleague filed the day for someone who was not there (buddy timesheeting)",
     "other": "other (say which in the note)",
 }
 #: Why a flag was cleared: the false-positive reasons the model's owners want counted.
