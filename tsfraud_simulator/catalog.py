@@ -165,6 +165,7 @@ FRAUD_TYPES: tuple[str, ...] = (
     # An approved line changed afterwards, in a later batch: hours raised or moved to a
     # billable project, left under the old approval or re-approved by someone else.
     "post_approval_edit",
+    "buddy",  # a colleague files the day of someone who worked a fraction of it
 )
 (
     F_PADDING,
@@ -176,7 +177,11 @@ FRAUD_TYPES: tuple[str, ...] = (
     F_BULK,
     F_RUBBER,
     F_POST_EDIT,
-) = range(9)
+    F_BUDDY,
+) = range(10)
+OPTIONAL_FRAUD_TYPES: tuple[str, ...] = ("buddy",)
+"""Schemes a firm has only when its knobs give them a weight (`WorldKnobs.fraud_mix`): the
+default world stays exactly as it was before they existed."""
 
 # Honest days that look like one fraud pattern but differ from it in another signal.
 LOOKALIKES: tuple[str, ...] = (
@@ -191,6 +196,7 @@ LOOKALIKES: tuple[str, ...] = (
     # post_approval_edit: a forgotten hour added, a wrong charge code fixed or a line removed
     # after approval, re-approved by the manager (or the manager's delegate)
     "post_approval_correction",
+    "proxy_entry",  # buddy: a colleague enters someone's (fully worked) time with their own
 )
 (
     L_LONG_DAY,
@@ -202,6 +208,7 @@ LOOKALIKES: tuple[str, ...] = (
     L_OFFLINE,
     L_PARTNER_SELF,
     L_CORRECTION,
-) = range(9)
+    L_PROXY,
+) = range(10)
 
 CASE_OUTCOMES: tuple[str, ...] = ("confirmed", "cleared")

@@ -43,6 +43,7 @@ EXTRA_WEIGHTS = {
     cat.F_DUPLICATE: 0.12,
     cat.F_BULK: 0.13,
     cat.F_RUBBER: 0.16,
+    cat.F_BUDDY: 0.0,  # optional: only a world whose fraud_mix names it has buddies
 }
 SECONDARY = (cat.F_PADDING, cat.F_UNASSIGNED, cat.F_CLOSED, cat.F_DUPLICATE, cat.F_LEAVE)
 POST_EDIT_WEIGHT = 0.08
@@ -61,11 +62,24 @@ class FraudProfiles:
     intensity: dict[int, float] = field(default_factory=dict)
     colluder: dict[int, int] = field(default_factory=dict)  # approver of padded time
     ghosts: list[int] = field(default_factory=list)
+    filer: dict[int, int] = field(default_factory=dict)
+    """Buddy timesheeting: perpetrator -> the colleague (same office) who files their days."""
+    proxy: dict[int, int] = field(default_factory=dict)
+    """Honest look-alike: employee -> the colleague who often enters their time with their own
+    (an assistant, a travelling team-mate); the days are fully worked."""
     # Frozen per-employee arrays (filled by `frozen`).
     type1: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     type2: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     approver: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    filer_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    proxy_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def has_pairs(self) -> bool:
+        """Whether any buddy or proxy pair exists (the default world has none, and draws no
+        random numbers for them)."""
+        return bool(self.filer or self.proxy)
 
     def leave_takers(self) -> list[int]:
         return sorted(
@@ -82,11 +96,19 @@ class FraudProfiles:
             dict(self.intensity),
             dict(self.colluder),
             list(self.ghosts),
+            dict(self.filer),
+            dict(self.proxy),
         )
         out.type1 = np.full(n_employees, -1, dtype=np.int64)
         out.type2 = np.full(n_employees, -1, dtype=np.int64)
         out.p = np.zeros(n_employees)
         out.approver = np.full(n_employees, -1, dtype=np.int64)
+        out.filer_of = np.full(n_employees, -1, dtype=np.int64)
+        out.proxy_of = np.full(n_employees, -1, dtype=np.int64)
+        for emp, other in self.filer.items():
+            out.filer_of[emp] = other
+        for emp, other in self.proxy.items():
+            out.proxy_of[emp] = other
         for e, t in self.primary.items():
             out.type1[e] = t
             out.type2[e] = self.secondary.get(e, -1)
@@ -110,8 +132,13 @@ def assign_fraud_profiles(
         return profiles
     k = perpetrator_count(n, params.fraud_rate)
     types = list(MIN_SET)
-    names = sorted(EXTRA_WEIGHTS)
     mix = params.knobs.fraud_mix
+    optional = {cat.FRAUD_TYPES.index(t) for t in cat.OPTIONAL_FRAUD_TYPES}
+    enabled = {t for t in optional if mix.get(cat.FRAUD_TYPES[t], 0.0) > 0}
+    # An optional scheme the knobs leave out is not even a zero-weight choice: the default
+    # world's draws stay exactly what they were before the scheme existed.
+    names = sorted(t for t in EXTRA_WEIGHTS if t not in optional or t in enabled)
+    types += sorted(enabled)  # at least one perpetrator each, like MIN_SET
     w = np.array([mix.get(cat.FRAUD_TYPES[t], EXTRA_WEIGHTS[t]) for t in names], dtype=float)
     if w.sum() > 0:
         extra = rng.choice(len(names), size=max(0, k - len(types)), p=w / w.sum())
@@ -158,12 +185,39 @@ def assign_fraud_profiles(
         pick = draw(workers)
         if pick is None:
             break
+        if t == cat.F_BUDDY:
+            # The colleague who files the days: same office (they sit together, use the
+            # same machines), an honest worker otherwise.
+            mates = [i for i in workers if e["office"][i] == e["office"][pick]]
+            mate = draw(mates)
+            mate = draw(workers) if mate is None else mate
+            if mate is None:
+                taken.discard(pick)
+                break
+            profiles.filer[pick] = mate
+            profiles.primary[pick] = t
+            continue
         profiles.primary[pick] = t
         if t in SECONDARY and rng.random() < 0.3:
             others = [s for s in SECONDARY if s != t]
             profiles.secondary[pick] = others[int(rng.integers(len(others)))]
     for emp in sorted(profiles.primary):
         profiles.intensity[emp] = float(rng.uniform(0.35, 0.75))
+    if profiles.filer:
+        # Honest pairs that look the same from the submission log: one enters the other's
+        # (fully worked) time with their own, on about half their days. Twice as many pairs as
+        # buddies (times the look-alike knob), so coordination alone is not proof.
+        n_proxy = max(1, round(2 * len(profiles.filer) * params.knobs.lookalike_rate))
+        for _ in range(n_proxy):
+            y = draw(workers)
+            if y is None:
+                break
+            mates = [i for i in workers if e["office"][i] == e["office"][y]]
+            x = draw(mates)
+            x = draw(workers) if x is None else x
+            if x is None:
+                break
+            profiles.proxy[y] = x
     # Leavers whose timesheets keep coming after the termination date.
     leavers = [i for i in range(n) if e["grade"][i] <= cat.CONSULTANT and i not in taken]
     for _ in range(1 + n // 1500):

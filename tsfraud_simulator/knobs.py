@@ -40,7 +40,10 @@ class WorldKnobs:
     `blatant`: more hours, more often."""
     fraud_mix: dict[str, float] = field(default_factory=dict)
     """Relative weights per fraud type name for perpetrators beyond the one-per-type minimum
-    (missing types keep their default weight; 0 removes the extra ones)."""
+    (missing types keep their default weight; 0 removes the extra ones). Optional schemes
+    (`catalog.OPTIONAL_FRAUD_TYPES`: `buddy`, a colleague filing a short day as a full one)
+    exist only when given a weight here; they then also get honest look-alikes (`proxy_entry`:
+    a colleague entering someone's fully worked time with their own)."""
     never_confirmed: tuple[str, ...] = ()
     """Fraud types whose cases always end cleared: schemes no investigator has recognised."""
     activity_noise: float = 0.0

@@ -24,6 +24,7 @@ from tsfraud_simulator.clock import (
     weekday,
 )
 from tsfraud_simulator.firm import SUBMIT_DAILY, SUBMIT_MONDAY, SUBMIT_NEXT_DAY, Firm
+from tsfraud_simulator.fraud import FraudProfiles
 
 TAG_DAY = 17
 # Every event of work date D (late entry, correction, approval, case closure) happens before
@@ -138,6 +139,13 @@ INTENSITY_PADDING = {
     "subtle": ((1.08, 0.12, 1), (1.05, 0.1, 1)),
     "blatant": ((1.4, 0.6, 3), (1.3, 0.4, 2)),
 }
+TAG_BUDDY = 9_002
+"""Seed tag of the buddy / proxy generator (only used when the world has such pairs)."""
+BUDDY_WORKED_SHARE = {"default": (0.3, 0.35), "subtle": (0.55, 0.25), "blatant": (0.0, 0.3)}
+"""Share of the claimed day a buddy-covered person really works: low + u * span (they come
+late, leave early, or do not come at all; the colleague files a full day for them)."""
+PROXY_SHARE = 0.5
+"""Share of days an honest proxy pair enters time together."""
 INTENSITY_LINE_HOURS = {"default": (2, 4), "subtle": (1, 2), "blatant": (4, 4)}
 """Hours of an unassigned / closed-project fraud line: int(low + u * span)."""
 TAG_EDIT = 9_002
@@ -238,6 +246,9 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     # --- fraud on the day ---------------------------------------------------------------
     fr = firm.fraud
     ftype = np.full(n, -1, dtype=np.int64)
+    works_emp = np.zeros(n_emp, dtype=bool)
+    works_emp[act[works]] = True
+    rb = np.random.default_rng([firm.params.seed, TAG_BUDDY, day]) if fr.has_pairs else None
     claimant = works.copy()
     for j in np.flatnonzero(fr.type1[act] >= 0).tolist():
         emp = act[j]
@@ -254,6 +265,8 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
             day_types = [t for t in (t1, t2) if t >= 0 and t != cat.F_LEAVE]
             if day_types and u[j, 5] < fp:
                 ftype[j] = day_types[0]
+                if ftype[j] == cat.F_BUDDY and not works_emp[fr.filer_of[emp]]:
+                    ftype[j] = -1  # the colleague is away: nobody to file the day
             elif len(day_types) == 2 and u[j, 6] < fp * 0.5:
                 ftype[j] = day_types[1]
     whole = np.round(real + 0.49)
@@ -278,6 +291,11 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     claim_q = np.where(bulk, (8 + (u[:, 9] * 3).astype(np.int64)) * 4, claim_q)
     unit = np.where(bulk, 4, unit)
     claimant |= day_off | bulk
+    buddy = ftype == cat.F_BUDDY
+    if rb is not None and buddy.any():  # the claim stays a normal day; the work does not
+        lo_s, span_s = BUDDY_WORKED_SHARE[knobs.intensity]
+        real = np.where(buddy, real * (lo_s + span_s * rb.random(n)), real)
+        real = np.where(buddy & (real < 0.5), 0.0, real)
     # Bulk perpetrators enter nothing for the episode until the bulk day.
     claimant &= ~((fr.type1[act] == cat.F_BULK) & (kind == 1) & ~bulk)
     look = np.where(ftype >= 0, -1, look)
@@ -449,6 +467,9 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
         ep_sub[c_emp] + (day - ep_first[c_emp]) * 47 + (uc[:, 4] * 20).astype(int),
         c_sub,
     )
+    pair_with = np.full(m, -1, dtype=np.int64)  # claimant whose submission this one joins
+    if rb is not None:
+        c_sub, pair_with, c_look = _pair_submissions(fr, rb, c_emp, c_pos, c_fraud, c_look, c_sub)
     manager = e["manager"][c_emp]
     approver = np.where(manager < 0, c_emp, manager)
     grand = np.where(manager >= 0, e["manager"][np.maximum(manager, 0)], -1)
@@ -508,6 +529,11 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     ch_u = rng.random(total)
     pref = e["channel_p"][c_emp[lc]]
     channel = (ch_u[:, None] > np.cumsum(pref, axis=1)).sum(axis=1)
+    channel = np.minimum(channel, 2)
+    for c in np.flatnonzero(pair_with >= 0).tolist():
+        # filed from the colleague's session: their channel
+        theirs = np.flatnonzero(lc == pair_with[c])
+        channel[lc == c] = channel[theirs[0]]
     lo = int(day_start(day)) + 60
     hi = int(day_start(day)) + H_DAYS * DAY_S - 1
     entries = {
@@ -519,7 +545,7 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
         "h1": cols["h1"],
         "code": cols["code"],
         "comment": cols["comment"],
-        "channel": np.minimum(channel, 2),
+        "channel": channel,
         "t_sub": np.clip(cols["t_sub"], lo, hi),
         "t_corr": np.where(cols["t_corr"] == NO_TIME, NO_TIME, np.clip(cols["t_corr"], lo, hi)),
         "t_appr1": np.where(cols["t_appr1"] == NO_TIME, NO_TIME, np.clip(cols["t_appr1"], lo, hi)),
@@ -707,6 +733,38 @@ def _post_approval_edits(
         "appr2": appr2,
         "t_del": clip(t_del),
     }
+
+
+def _pair_submissions(
+    fr: FraudProfiles,
+    rb: np.random.Generator,
+    c_emp: np.ndarray,
+    c_pos: np.ndarray,
+    c_fraud: np.ndarray,
+    c_look: np.ndarray,
+    c_sub: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Buddy days (and honest proxy days) are entered by the colleague, seconds after their own
+    time, from their session: (submission times, partner claimant or -1, look-alike codes)."""
+    c_sub = c_sub.copy()
+    c_look = c_look.copy()
+    pair_with = np.full(len(c_emp), -1, dtype=np.int64)
+    u = rb.random((len(c_emp), 2))
+    for c in range(len(c_emp)):
+        emp = int(c_emp[c])
+        if c_fraud[c] == cat.F_BUDDY:
+            mate = int(c_pos[fr.filer_of[emp]])
+        elif fr.proxy_of[emp] >= 0 and c_fraud[c] < 0 and c_look[c] < 0 and u[c, 0] < PROXY_SHARE:
+            mate = int(c_pos[fr.proxy_of[emp]])
+            if mate >= 0:
+                c_look[c] = cat.L_PROXY
+        else:
+            continue
+        if mate < 0:
+            continue
+        pair_with[c] = mate
+        c_sub[c] = c_sub[mate] + 5 + int(u[c, 1] * 50)
+    return c_sub, pair_with, c_look
 
 
 def _empty_batch(day: int) -> DayBatch:

@@ -17,3 +17,24 @@
 {% macro athena__median(expression) -%}
     approx_percentile({{ expression }}, 0.5)
 {%- endmacro %}
+
+
+{#
+    A percentile (0..1) of a numeric expression as an aggregate: exact on DuckDB
+    (`quantile_cont`), `approx_percentile` on Athena (Trino has no exact one).
+#}
+{% macro percentile(expression, fraction) %}
+    {{- return(adapter.dispatch('percentile', 'tsfraud')(expression, fraction)) -}}
+{% endmacro %}
+
+{% macro default__percentile(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__percentile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro athena__percentile(expression, fraction) -%}
+    approx_percentile({{ expression }}, {{ fraction }})
+{%- endmacro %}

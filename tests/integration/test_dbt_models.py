@@ -314,6 +314,8 @@ def build_scenarios(lake: Lake) -> None:
     lake.entry(147, OLD_DAY, 2, client_id=None, project_id=3, project_type="internal")
     lake.entry(147, OLD_DAY, 1, client_id=7, status="rejected")
 
+    build_habit_scenarios(lake)
+
     write_snapshot(
         [
             case(1, 103, T, "confirmed", "leave_booking", closed=d(6)),
@@ -325,6 +327,52 @@ def build_scenarios(lake: Lake) -> None:
         lake.root / "raw" / "investigation_cases",
         RAW_INVESTIGATION_CASE_SCHEMA,
     )
+
+
+PRIOR_WEEKDAYS = (-1, -2, -5, -6, -7, -8)  # six working days before T (a Wednesday)
+
+
+def build_habit_scenarios(lake: Lake) -> None:
+    """Each person against their own habits (#13): activity ratio, approver speed, and
+    colleagues who enter time together. Ids 150-175; nothing here trips a firm-wide rule."""
+    for employee_id in range(150, 176):
+        lake.employee(employee_id)
+    # Same day on T (10 h claimed, 7 h active: under every firm-wide threshold) for a padder
+    # whose screen is usually busy (ratio 1.0) and for someone whose screen is usually idle
+    # 30% of the time (ratio 0.7); 152 has only four earlier days (and T): no baseline.
+    for offset in PRIOR_WEEKDAYS:
+        lake.entry(150, d(offset), 8, active_minutes=8 * 60)
+        lake.entry(151, d(offset), 8, active_minutes=int(5.6 * 60))
+    for offset in PRIOR_WEEKDAYS[:4]:
+        lake.entry(152, d(offset), 8, active_minutes=8 * 60)
+    for employee_id in (150, 151, 152):
+        lake.entry(employee_id, T, 10, active_minutes=7 * 60)
+
+    # Approvers: 160 takes 16 h (the default) over 161's days, then approves 162's day on T
+    # in 10 minutes: rushed. 163 always approves 164's days within 20 minutes, and 165's day
+    # on T as fast: their habit, not a rush.
+    for offset in PRIOR_WEEKDAYS:
+        lake.entry(161, d(offset), 8, approver_id=160)
+        sub = at(d(offset), 18)
+        lake.entry(164, d(offset), 8, approver_id=163, approved_at=sub + timedelta(minutes=20))
+    lake.entry(162, T, 8, approver_id=160, approved_at=at(T, 18) + timedelta(minutes=10))
+    lake.entry(165, T, 8, approver_id=163, approved_at=at(T, 18) + timedelta(minutes=20))
+
+    # Coordination: 171's day is entered 20 s after 170's, from the same channel, on five
+    # working days up to T. 172 and 173 coincide once (T); 174 enters seconds after 170 on
+    # T but from another channel.
+    for offset in (*PRIOR_WEEKDAYS[:4], 0):
+        lake.entry(170, d(offset), 8, submitted_at=at(d(offset), 9.5), entry_channel="mobile")
+        lake.entry(
+            171,
+            d(offset),
+            8,
+            submitted_at=at(d(offset), 9.5) + timedelta(seconds=20),
+            entry_channel="mobile",
+        )
+    lake.entry(172, T, 8, submitted_at=at(T, 11), entry_channel="api")
+    lake.entry(173, T, 8, submitted_at=at(T, 11) + timedelta(seconds=30), entry_channel="api")
+    lake.entry(174, T, 8, submitted_at=at(T, 9.5) + timedelta(seconds=10), entry_channel="web")
 
 
 def case(
@@ -674,6 +722,46 @@ def test_self_approval(features: list[dict[str, Any]]) -> None:
     assert own["self_approved_hours"] == 8
     assert own["reciprocal_approval_hours"] == 0
     assert own["rule_flag_count"] == 1
+
+
+# --------------------------------------------------------------------------- own habits
+
+
+def test_hours_beyond_own_activity_uses_the_persons_own_ratio_before_the_day(
+    features: list[dict[str, Any]],
+) -> None:
+    padder, idle_screen, new = (feature(features, e) for e in (150, 151, 152))
+    # the same firm-wide figures on T
+    for day in (padder, idle_screen, new):
+        assert (day["total_hours"], day["hours_minus_active"]) == (10, 3)
+        assert day["rule_flag_count"] == 0
+    assert padder["own_activity_ratio_28d"] == 1.0
+    assert padder["hours_beyond_own_activity"] == 3.0  # 7 h of activity supports 7 h
+    assert idle_screen["own_activity_ratio_28d"] == pytest.approx(0.7, abs=0.01)
+    assert idle_screen["hours_beyond_own_activity"] == pytest.approx(0.0, abs=0.05)
+    # four earlier days (T itself not counted) are too few for a baseline
+    assert new["own_activity_ratio_28d"] == 0 and new["hours_beyond_own_activity"] == 0
+    # everyone with a baseline on T (112, 150, 151) has a steady ratio: clean logs
+    assert padder["activity_noise_28d"] == 0 and new["activity_noise_28d"] == 0
+
+
+def test_rushed_approval_is_fast_against_the_approvers_own_habit(
+    features: list[dict[str, Any]],
+) -> None:
+    assert feature(features, 162)["rushed_approval_hours"] == 8
+    assert feature(features, 165)["rushed_approval_hours"] == 0  # always that fast
+    assert feature(features, 161, d(-1))["rushed_approval_hours"] == 0  # the usual 16 h
+    assert feature(features, 125)["rushed_approval_hours"] == 0  # self-approval: own signal
+
+
+def test_cosubmissions_count_repeated_same_minute_entries_with_one_colleague(
+    features: list[dict[str, Any]],
+) -> None:
+    assert feature(features, 171)["cosubmitted_days_28d"] == 5
+    assert feature(features, 170)["cosubmitted_days_28d"] == 5
+    assert feature(features, 171, d(-6))["cosubmitted_days_28d"] == 1  # the first time
+    assert feature(features, 172)["cosubmitted_days_28d"] == 1  # a one-off coincidence
+    assert feature(features, 174)["cosubmitted_days_28d"] == 0  # another channel
 
 
 # --------------------------------------------------------------------------- submissions

@@ -69,6 +69,68 @@ def test_knobs_change_investigations_and_intensity(tmp_path: Path) -> None:
     assert padding_gap(subtle) < padding_gap(base) - 0.5
 
 
+def _first_submissions(sim: object) -> pd.DataFrame:
+    """Each employee-day's first submission: time and channel."""
+    return sim.q(  # type: ignore[attr-defined,no-any-return]
+        "SELECT employee_id, work_date, submitted_at AS t, entry_channel AS channel, h FROM ("
+        " SELECT *, sum(hours) OVER (PARTITION BY employee_id, work_date) AS h, row_number() "
+        " OVER (PARTITION BY employee_id, work_date ORDER BY submitted_at, entry_id) AS rn"
+        " FROM timesheet_entries) WHERE rn = 1"
+    )
+
+
+def test_buddy_days_are_filed_by_a_colleague_with_a_short_working_day(tmp_path: Path) -> None:
+    world = run_sim(
+        tmp_path,
+        "buddy",
+        employees=150,
+        days=30,
+        seed=8,
+        knobs=WorldKnobs(fraud_mix={"buddy": 1.0}, never_confirmed=("buddy",)),
+    )
+    truth = world.truth
+    truth = truth.assign(work_date=pd.to_datetime(truth["work_date"]).dt.date)
+    buddy = truth[truth.fraud_type == "buddy"][["employee_id", "work_date"]]
+    proxy = truth[truth.lookalike == "proxy_entry"][["employee_id", "work_date"]]
+    assert len(buddy) >= 5 and len(proxy) >= 5
+    subs = _first_submissions(world)
+    subs["t"] = pd.to_datetime(subs["t"])
+    subs["work_date"] = pd.to_datetime(subs["work_date"]).dt.date
+
+    def joined_by_colleague(days: pd.DataFrame) -> float:
+        """Share of these days whose first line was entered within a minute of another
+        employee's, on the same channel."""
+        hits = 0
+        for row in days.itertuples():
+            mine = subs[(subs.employee_id == row.employee_id) & (subs.work_date == row.work_date)]
+            t, ch = mine.t.iloc[0], mine.channel.iloc[0]
+            near = subs[
+                (subs.employee_id != row.employee_id)
+                & ((subs.t - t).abs() <= pd.Timedelta(seconds=60))
+                & (subs.channel == ch)
+            ]
+            hits += int(len(near) > 0)
+        return hits / len(days)
+
+    assert joined_by_colleague(buddy) == 1.0
+    assert joined_by_colleague(proxy) == 1.0
+    # the buddy-covered person worked a fraction of the day; the proxy-entered one all of it
+    act = world.q(
+        "SELECT employee_id, activity_date AS work_date, active_minutes FROM workstation_activity"
+    )
+    act["work_date"] = pd.to_datetime(act["work_date"]).dt.date
+
+    def active_share(days: pd.DataFrame) -> float:
+        d = days.merge(subs, on=["employee_id", "work_date"]).merge(
+            act, on=["employee_id", "work_date"], how="left"
+        )
+        return float((d.active_minutes.fillna(0) / 60 / d.h).mean())
+
+    assert active_share(buddy) < 0.5 < active_share(proxy)
+    confirmed = world.q("SELECT fraud_type FROM investigation_cases WHERE outcome = 'confirmed'")
+    assert "buddy" not in set(confirmed.fraud_type)
+
+
 def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown fraud type"):
         WorldKnobs(never_confirmed=("embezzlement",))

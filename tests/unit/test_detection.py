@@ -19,7 +19,13 @@ from tests.unit.test_modeling import START, frame, honest_row, make_synthetic
 from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.defs.model.training import train_and_register_frames
 from tsfraud_assets.lib.modeling import score_day, train_model, training_data
-from tsfraud_assets.lib.modeling.prior import RED_FLAGS, label_weight
+from tsfraud_assets.lib.modeling.prior import (
+    PRIOR_COLUMNS,
+    RED_FLAG_NAMES,
+    RED_FLAGS,
+    label_weight,
+    red_flag_matrix,
+)
 from tsfraud_assets.resources.lake import Lake
 
 NOW = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
@@ -204,3 +210,87 @@ def refit_labels_used(outcome: object) -> int:
 def _versions(lake: Lake) -> list[str]:
     root = Path(lake.root) / model_store.MODEL_DIR
     return [p.name for p in root.iterdir() if p.is_dir()]
+
+
+@pytest.mark.parametrize("n_labels", [0, 30])
+def test_own_habit_approver_and_coordination_signals_rank_their_days_above_look_alikes(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], n_labels: int
+) -> None:
+    """The same firm-wide figures, told apart by the person's own habit; a rubber-stamped day;
+    a buddy-filed day against an honest proxy entry (#13)."""
+    features = world[0]
+    labels = _adversarial_labels(features, n_labels, seed=n_labels) if n_labels else NO_LABELS
+    model = train_model(features, labels, train_end=START + dt.timedelta(days=39))
+    day = START + dt.timedelta(days=45)
+    same_day = {"total_hours": 10.0, "active_hours": 7.0}  # under every firm-wide threshold
+    rows = {
+        "ordinary": honest_row(1, day),
+        # usually busy screen (ratio 1.0): 3 of the 10 h are unaccounted for
+        "padder": honest_row(
+            2, day, **same_day, own_activity_ratio_28d=1.0, hours_beyond_own_activity=3.0
+        ),
+        # usually idle 30% of the time: 7 h of activity is a normal 10 h day for them
+        "idle_screen": honest_row(
+            3, day, **same_day, own_activity_ratio_28d=0.7, hours_beyond_own_activity=0.0
+        ),
+        "rubber_stamped": honest_row(
+            4,
+            day,
+            total_hours=9.5,
+            active_hours=9.6,
+            rushed_approval_hours=9.5,
+            avg_approval_lag_hours=0.2,
+        ),
+        # the same day, approved by the manager at their usual pace
+        "approved_normally": honest_row(7, day, total_hours=9.5, active_hours=9.6),
+        # filed by a colleague seconds after their own time, 4 h of a claimed 8 h worked
+        "buddy": honest_row(
+            5,
+            day,
+            active_hours=4.0,
+            own_activity_ratio_28d=1.0,
+            hours_beyond_own_activity=4.0,
+            cosubmitted_days_28d=8.0,
+        ),
+        # an assistant enters this person's fully worked time with their own
+        "proxy": honest_row(6, day, own_activity_ratio_28d=1.0, cosubmitted_days_28d=8.0),
+    }
+    ids = {name: int(r["employee_id"]) for name, r in rows.items()}
+    scores = score_day(model, frame(list(rows.values())), alert_budget=1.0)
+    risk = scores.set_index("employee_id")["fraud_score"]
+    r = {name: float(risk[i]) for name, i in ids.items()}
+    assert r["padder"] > r["idle_screen"], r
+    assert r["rubber_stamped"] > r["approved_normally"], r
+    assert r["buddy"] > r["proxy"] > r["ordinary"] * 0.999, r
+    listed = set(scores.loc[scores["is_suspect"], "employee_id"])
+    assert ids["buddy"] in listed and ids["padder"] in listed
+    assert not listed & {
+        ids["ordinary"],
+        ids["idle_screen"],
+        ids["proxy"],
+        ids["approved_normally"],
+    }
+    reasons = scores.set_index("employee_id")["reasons"]
+    assert "unaccounted for" in reasons[ids["padder"]]
+    assert "approved within the hour" in reasons[ids["rubber_stamped"]]
+    assert "within a minute of the same colleague" in reasons[ids["buddy"]]
+
+
+def test_hours_beyond_own_activity_count_less_when_the_firms_activity_logs_are_noisy() -> None:
+    """A 3 h shortfall against a steady personal habit is a red flag on clean logs; when
+    everyone's activity ratio jumps around day to day (log noise), the same shortfall is what
+    a bad logging day looks like."""
+    day = START + dt.timedelta(days=45)
+    padder = {"total_hours": 10.0, "active_hours": 7.0, "own_activity_ratio_28d": 1.0}
+    padder["hours_beyond_own_activity"] = 3.0
+    rows = frame(
+        [
+            honest_row(1, day, **padder, activity_noise_28d=0.04),  # clean logs
+            honest_row(2, day, **padder, activity_noise_28d=0.20),  # noisy logs
+        ]
+    )
+    cols = {c: rows[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+    fired = red_flag_matrix(cols)
+    own = [RED_FLAG_NAMES.index(n) for n in ("beyond_own_activity", "far_beyond_own_activity")]
+    assert fired[0, own].all()
+    assert not fired[1, own].any()

@@ -67,6 +67,7 @@ FRAUD_TYPES: dict[str, str] = {
     "backdated_bulk": "many past days filled in at once",
     "rubber_stamp": "approved without review (collusion)",
     "post_approval_edit": "approved time changed afterwards (hours raised, project switched)",
+    "buddy": "a colleague filed the day for someone who was not there (buddy timesheeting)",
     "other": "other (say which in the note)",
 }
 #: Why a flag was cleared: the false-positive reasons the model's owners want counted.

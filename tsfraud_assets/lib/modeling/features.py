@@ -57,6 +57,12 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "project_changed_after_approval",
     "deleted_after_approval",
     "reapproved_by_other",
+    # each person against their own habits, and schemes no label names (#13)
+    "own_activity_ratio_28d",
+    "hours_beyond_own_activity",
+    "rushed_approval_hours",
+    "cosubmitted_days_28d",
+    "activity_noise_28d",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

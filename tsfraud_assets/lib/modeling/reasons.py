@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tsfraud_assets.lib.modeling.prior import beyond_own_activity
+
 WEIGHT_FLOOR = 0.5
 """Smallest weight a signal can get from model importance (see module docstring)."""
 
@@ -51,6 +53,10 @@ def _h(x: float) -> str:
 
 def _n(x: float) -> int:
     return round(x)
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * float(x):.0f}%"
 
 
 def _plural(n: int, word: str) -> str:
@@ -282,6 +288,46 @@ SIGNALS: tuple[Signal, ...] = (
         "holiday", "holiday_hours", lambda h: f"{_h(h)} on a public holiday", family="calendar"
     ),
     _hours_signal("weekend", "weekend_hours", lambda h: f"{_h(h)} on a weekend", family="calendar"),
+    Signal(
+        name="own_activity",
+        family="activity",
+        columns=(
+            "hours_beyond_own_activity",
+            "own_activity_ratio_28d",
+            "active_hours",
+            "activity_noise_28d",
+        ),
+        value=lambda c: c["hours_beyond_own_activity"],
+        # what the red flag counts: less what noisy activity logs explain
+        present=lambda c: beyond_own_activity(c) >= 1.5,
+        text=lambda c, i: (
+            f"claimed {_h(c['total_hours'][i])} with {_h(c['active_hours'][i])} of workstation "
+            f"activity: at this person's usual activity ({_pct(c['own_activity_ratio_28d'][i])} "
+            f"of claimed hours) {_h(c['hours_beyond_own_activity'][i])} are unaccounted for"
+        ),
+    ),
+    Signal(
+        name="rushed_approval",
+        family="approval",
+        columns=("rushed_approval_hours",),
+        value=lambda c: c["rushed_approval_hours"],
+        present=lambda c: c["rushed_approval_hours"] > 0,
+        text=lambda c, i: (
+            f"{_h(c['rushed_approval_hours'][i])} approved within the hour by a colleague who "
+            "usually takes far longer for others"
+        ),
+    ),
+    Signal(
+        name="coordinated_submission",
+        family="coordination",
+        columns=("cosubmitted_days_28d",),
+        value=lambda c: c["cosubmitted_days_28d"],
+        present=lambda c: c["cosubmitted_days_28d"] >= 5,
+        text=lambda c, i: (
+            "entered within a minute of the same colleague's time, on the same channel, on "
+            f"{_n(c['cosubmitted_days_28d'][i])} days in 4 weeks"
+        ),
+    ),
     Signal(
         name="edits",
         family="edits",

@@ -38,6 +38,24 @@ revisions as (
 
 ),
 
+activity_baselines as (
+
+    select * from {{ ref('int_activity_baselines') }}
+
+),
+
+rushed_approvals as (
+
+    select * from {{ ref('int_rushed_approvals') }}
+
+),
+
+cosubmissions as (
+
+    select * from {{ ref('int_cosubmissions') }}
+
+),
+
 day_features as (
 
     select
@@ -88,7 +106,23 @@ day_features as (
         coalesce(revisions.project_changed_after_approval, 0)
             as project_changed_after_approval,
         coalesce(revisions.deleted_after_approval, 0) as deleted_after_approval,
-        coalesce(revisions.reapproved_by_other, 0) as reapproved_by_other
+        coalesce(revisions.reapproved_by_other, 0) as reapproved_by_other,
+        coalesce(activity_baselines.own_activity_ratio_28d, 0) as own_activity_ratio_28d,
+        -- hours the person's own usual activity does not account for: claimed minus what
+        -- today's activity would support at their usual ratio (days with some activity only:
+        -- a day with none is its own signal)
+        case
+            when activity_baselines.own_activity_ratio_28d > 0 and employee_days.has_activity
+                then greatest(
+                    employee_days.total_hours
+                    - employee_days.active_hours / activity_baselines.own_activity_ratio_28d,
+                    0
+                )
+            else 0
+        end as hours_beyond_own_activity,
+        coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
+        coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d,
+        coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -99,6 +133,15 @@ day_features as (
     left join revisions
         on revisions.employee_id = employee_days.employee_id
         and revisions.work_date = employee_days.work_date
+    left join activity_baselines
+        on activity_baselines.employee_id = employee_days.employee_id
+        and activity_baselines.work_date = employee_days.work_date
+    left join rushed_approvals
+        on rushed_approvals.employee_id = employee_days.employee_id
+        and rushed_approvals.work_date = employee_days.work_date
+    left join cosubmissions
+        on cosubmissions.employee_id = employee_days.employee_id
+        and cosubmissions.work_date = employee_days.work_date
 
 ),
 
@@ -143,6 +186,11 @@ rounded as (
         cast(project_changed_after_approval as bigint) as project_changed_after_approval,
         cast(deleted_after_approval as bigint) as deleted_after_approval,
         cast(reapproved_by_other as bigint) as reapproved_by_other,
+        round(cast(own_activity_ratio_28d as double), 6) as own_activity_ratio_28d,
+        round(cast(hours_beyond_own_activity as double), 6) as hours_beyond_own_activity,
+        round(cast(rushed_approval_hours as double), 6) as rushed_approval_hours,
+        cast(cosubmitted_days_28d as bigint) as cosubmitted_days_28d,
+        round(cast(activity_noise_28d as double), 6) as activity_noise_28d,
         work_date
     from day_features
 
@@ -191,6 +239,11 @@ final as (
         project_changed_after_approval,
         deleted_after_approval,
         reapproved_by_other,
+        own_activity_ratio_28d,
+        hours_beyond_own_activity,
+        rushed_approval_hours,
+        cosubmitted_days_28d,
+        activity_noise_28d,
         work_date
     from rounded
 
