@@ -24,7 +24,7 @@ from tsfraud_assets.defs.raw.ingest import (
     reconcile_day,
     reconcile_undated,
 )
-from tsfraud_assets.defs.raw.validate import enums
+from tsfraud_assets.lib.validate import enums
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 

@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from pydantic import Field
 
-from tsfraud_assets.defs.raw.validate import convert_rows, parse_date
 from tsfraud_assets.lib import contract
+from tsfraud_assets.lib.validate import convert_rows, parse_date
 
 
 class SourceContractError(RuntimeError):

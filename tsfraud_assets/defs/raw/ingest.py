@@ -22,13 +22,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tsfraud_assets.defs.raw.validate import (
+from tsfraud_assets.lib import contract
+from tsfraud_assets.lib.lake_layout import quarantine_dataset, raw_dataset, undated_dataset
+from tsfraud_assets.lib.validate import (
     SOURCE_VALUES_COLUMN,
     contract_reasons,
     reason_kind,
 )
-from tsfraud_assets.lib import contract
-from tsfraud_assets.lib.lake_layout import quarantine_dataset, raw_dataset, undated_dataset
 from tsfraud_assets.resources.lake import DATA_FILE, Lake
 from tsfraud_assets.resources.source_db import Snapshot, SourceDatabase
 
