@@ -295,8 +295,13 @@ def test_feature_columns_are_the_contracts_numeric_columns() -> None:
 
 def test_validate_features_names_missing_and_null_columns() -> None:
     good = frame([honest_row()])
-    with pytest.raises(FeatureValidationError, match="leave_hours, rule_flag_count"):
+    with pytest.raises(FeatureValidationError, match="leave_hours, rule_flag_count") as err:
         validate_features(good.drop(columns=["leave_hours", "rule_flag_count"]))
+    # a warehouse built before a feature existed: the message says how to rebuild it
+    assert "--full-refresh --select employee_day_features" in str(err.value)
+    with pytest.raises(FeatureValidationError, match="employee_id") as err:
+        validate_features(good.drop(columns=["employee_id"]))
+    assert "full-refresh" not in str(err.value)  # a broken mart, not an old one
     nulls = good.copy()
     nulls.loc[0, "active_hours"] = np.nan
     with pytest.raises(FeatureValidationError, match="active_hours"):

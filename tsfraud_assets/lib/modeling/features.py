@@ -105,8 +105,18 @@ def validate_features(
         required += list(CATEGORICAL_COLUMNS)
     missing = [c for c in required if c not in features.columns]
     if missing:
+        hint = ""
+        if features.columns.size and set(missing) <= set(FEATURE_COLUMNS):
+            # The mart is incremental: a warehouse built by an older tsfraud keeps its columns
+            # until the table is rebuilt over all days (a window run must not drop old days).
+            hint = (
+                ". The warehouse's employee_day_features was built before these columns "
+                "existed: rebuild it once over all days with `dbt build --full-refresh "
+                "--select employee_day_features --project-dir dbt_project --profiles-dir "
+                "dbt_project` (with the deployment's TSFRAUD_* settings), then run again"
+            )
         raise FeatureValidationError(
-            "employee_day_features is missing required column(s): " + ", ".join(missing)
+            "employee_day_features is missing required column(s): " + ", ".join(missing) + hint
         )
 
     out = features.copy()
