@@ -382,7 +382,7 @@ def test_job_arguments_mean_the_same_to_the_job() -> None:
 
 
 def test_local_and_emr_run_the_job_with_the_same_arguments(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from dagster_pyspark import PySparkResource
 
@@ -396,9 +396,11 @@ def test_local_and_emr_run_the_job_with_the_same_arguments(
 
     monkeypatch.setattr(process_timesheets, "run", run)
     monkeypatch.setattr(PySparkResource, "spark_session", property(lambda self: "session"))
-    local = LocalSparkProcessing().process(dg.build_asset_context(), LAKE, START, END)
+    # A folder lake: local Spark runs an s3:// lake on a staged copy (resources/spark/staging.py)
+    folder = str(tmp_path / "lake")
+    local = LocalSparkProcessing().process(dg.build_asset_context(), folder, START, END)
     assert local == {"ok": True}
-    assert seen == [("session", LAKE, START, END)]
+    assert seen == [("session", folder, START, END)]
 
     code = spark_module.ShippedCode("s3://c/job.py", "s3://c/pkg.zip")
     step = emr_resource().step(code, LAKE, START, END)
@@ -406,7 +408,9 @@ def test_local_and_emr_run_the_job_with_the_same_arguments(
     assert script == "s3://c/job.py"
     assert emr_args == job_arguments(LAKE, START, END)
     parsed = parse_args(emr_args)
-    assert ("session", parsed.lake, parsed.start, parsed.end) == seen[0]
+    assert (parsed.lake, parsed.start, parsed.end) == (LAKE, START, END)
+    local_parsed = parse_args(job_arguments(folder, START, END))  # what the local side parsed
+    assert ("session", local_parsed.lake, local_parsed.start, local_parsed.end) == seen[0]
 
 
 def test_cluster_runs_with_the_output_settings_of_local_mode() -> None:

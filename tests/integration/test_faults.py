@@ -241,6 +241,8 @@ def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
     # must not outlive it in the session later tests use
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     fsspec.config.conf.pop("s3", None)
+    # nor may an s3fs instance cached by an earlier test (other endpoint or credentials)
+    fsspec.get_filesystem_class("s3").clear_instance_cache()
     source = SourceDatabase(url=firm)
     lake = Lake(root="s3://faults/tsfraud")
     with moto_server(port):
