@@ -7,8 +7,8 @@ joined: one run per batch unless a correction lies months back) through the whol
 so late edits re-flow to the suspect list. The reference snapshots and their dbt models are in
 that run only when a reference table changed (`daily_timesheet_job`); otherwise the run is
 `daily_entries_job`, the same chain without them (their refresh is 13-19 s of every run,
-benchmarks/RESULTS-timeliness.md). The run holding the newest day goes first in the queue. A restart resumes from the stored cursor; an unchanged
-source yields nothing.
+benchmarks/RESULTS-timeliness.md). The run holding the newest day goes first in the queue.
+A restart resumes from the stored cursor; an unchanged source yields nothing.
 
 Why one run: measured through the real daemon (benchmarks/timeliness.py), a run's fixed cost
 (queue, process start and code load, a Spark JVM) dwarfs re-processing a few unchanged days,
@@ -65,7 +65,9 @@ def build_daily_timesheet_job(
     )
 
 
-def build_daily_entries_job(daily_job: UnresolvedAssetJobDefinition) -> UnresolvedAssetJobDefinition:
+def build_daily_entries_job(
+    daily_job: UnresolvedAssetJobDefinition,
+) -> UnresolvedAssetJobDefinition:
     """`daily_job` without the reference snapshots and their dbt models: what the sensor runs
     when a batch changed timesheet rows but no reference table, so it does not rebuild
     unchanged reference data (13-19 s a run, measured). A job of its own, not a per-request
