@@ -6,7 +6,7 @@ requests one run over the union of those dates (ranges up to the features' look-
 joined: one run per batch unless a correction lies months back) through the whole daily chain,
 so late edits re-flow to the suspect list. The reference snapshots and their dbt models are in
 that run only when a reference table changed (`daily_timesheet_job`); otherwise the run is
-`daily_entries_job`, the same chain without them (their refresh is 13-19 s of every run,
+`daily_entries_job`, the same chain without them (their refresh is 6-19 s of a run, by load,
 benchmarks/RESULTS-timeliness.md). The run holding the newest day goes first in the queue.
 A restart resumes from the stored cursor; an unchanged source yields nothing.
 
@@ -70,7 +70,7 @@ def build_daily_entries_job(
 ) -> UnresolvedAssetJobDefinition:
     """`daily_job` without the reference snapshots and their dbt models: what the sensor runs
     when a batch changed timesheet rows but no reference table, so it does not rebuild
-    unchanged reference data (13-19 s a run, measured). A job of its own, not a per-request
+    unchanged reference data (6-19 s a run by load, measured). A job of its own, not a per-request
     asset subset: a subset makes the daemon ask the code server for a new job snapshot at
     every tick that requests it, and a named job reads plainly in the runs list."""
     return dg.define_asset_job(
