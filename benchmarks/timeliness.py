@@ -17,11 +17,17 @@ The split comes from the instance: the tick's start (sensor latency), each run's
 (created -> dequeued), launch (dequeued -> run process up), and its steps from the run's event
 log, grouped into raw/ingest, Spark, dbt, scoring and report, plus the run's own overhead.
 
+`--batch corrections` lands a batch of corrections alone instead (`--corrections` entries of
+the history's last day, +0.5 h each, no reference table touched): the sensor then runs the
+daily chain without the reference refresh (`daily_entries_job`), and the clock stops at that
+day's re-scored suspect list.
+
 Targets: the new day's suspect list <= 2 minutes after the batch lands at 3,000 employees,
 <= 4 minutes at 25,000.
 
     .venv/bin/python benchmarks/timeliness.py [--employees 3000] [--days 35]
-        [--workdir DIR] [--keep] [--timeout 1200]
+        [--workdir DIR] [--keep] [--timeout 1200] [--setup-dir DIR]
+        [--batch append|corrections] [--corrections 200]
 
 Figures go to stdout and to `<workdir>/timeliness.json` (kept with --keep). A measurement,
 never a test.
@@ -363,6 +369,8 @@ def measure(
     new_day = HISTORY_START + dt.timedelta(days=args.days)
     truth = str(workdir / "ground_truth.parquet")
     env = world_env(workdir, url, HISTORY_START, new_day)
+    if args.batch == "corrections":  # the clock then stops at the corrected day's list
+        new_day = new_day - dt.timedelta(days=1)
     out = dict(out)
 
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
@@ -384,7 +392,10 @@ def measure(
                   f"{len(launched_at_start)} runs", flush=True)  # fmt: skip
 
             t0 = time.time()
-            batch = append_through(url, new_day, ground_truth_path=truth)
+            if args.batch == "corrections":
+                batch = correct_entries(url, new_day, args.corrections)
+            else:
+                batch = append_through(url, new_day, ground_truth_path=truth)
             landed = time.time()
             out["append_seconds"] = round(landed - t0, 1)
             print(f"[{args.employees:,}] batch landed: {batch.describe()}", flush=True)
@@ -412,6 +423,40 @@ def measure(
         stop_daemon(daemon)
     out.update({"new_day": new_day.isoformat(), "batch": batch.describe(), "landed_at": landed})
     return out
+
+
+class Corrections:
+    """A batch of corrections alone (`--batch corrections`), described like the simulator's."""
+
+    def __init__(self, day: dt.date, count: int, at: dt.datetime) -> None:
+        self.day, self.count, self.at = day, count, at
+
+    def describe(self) -> str:
+        return (
+            f"{self.count} timesheet entries of {self.day} corrected (+0.5 h), updated_at "
+            f"{self.at}; no reference table touched"
+        )
+
+
+def correct_entries(url: str, day: dt.date, count: int) -> Corrections:
+    """Corrections to `count` entries of `day`, the history's last (already scored) day, and
+    nothing else: the batch that runs the daily chain without the reference refresh
+    (`daily_entries_job`). Stamped a minute after the source's newest change, on the
+    simulator's clock like every other row."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        (mark,) = conn.execute(sa.text("SELECT MAX(updated_at) FROM timesheet_entries")).one()
+        at = mark + dt.timedelta(minutes=1)
+        updated = conn.execute(
+            sa.text(
+                "UPDATE timesheet_entries SET hours = hours + 0.5, updated_at = :at "
+                "WHERE entry_id IN (SELECT entry_id FROM timesheet_entries "
+                "WHERE work_date = :day ORDER BY entry_id LIMIT :n)"
+            ),
+            {"at": at, "day": day, "n": count},
+        ).rowcount
+    engine.dispose()
+    return Corrections(day, updated, at)
 
 
 def wait_for(what: str, daemon: subprocess.Popen[bytes], workdir: Path, timeout: float,
@@ -487,6 +532,14 @@ def main() -> None:
         help="keep the set-up here (first time) or start from the one kept here (next times; "
         "same --workdir, --employees and --days)",
     )
+    parser.add_argument(
+        "--batch",
+        choices=("append", "corrections"),
+        default="append",
+        help="append: the simulator's next day (new entries, late ones, reference changes); "
+        "corrections: --corrections entries of the history's last day corrected, nothing else",
+    )
+    parser.add_argument("--corrections", type=int, default=200)
     parser.add_argument(
         "--reanalyse",
         type=Path,

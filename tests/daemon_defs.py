@@ -1,7 +1,7 @@
 """The code location tests/test_daemon.py points a real `dagster-daemon` at.
 
 It carries the real `timesheet_batch_sensor` and the real raw ingest assets and check, but the
-sensor's two jobs are cut down to the raw layer: the daily chain's Spark, dbt and scoring steps
+sensor's three jobs are cut down to the raw layer: the daily chain's Spark, dbt and scoring steps
 cost minutes per run on the test machines and need a trained model, while what the daemon test
 proves (sensor tick → queued run → materialization, for exactly the changed dates) shows at the
 first layer. The jobs keep their names because the sensor requests them by name. Runs execute
@@ -37,6 +37,12 @@ daily_raw_job = dg.define_asset_job(
     partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,
 )
+entries_raw_job = dg.define_asset_job(
+    "daily_entries_job",  # like the real one: the days without the reference snapshots
+    selection=dg.AssetSelection.assets(*DAILY_KEYS),
+    partitions_def=daily_partitions,
+    executor_def=dg.in_process_executor,
+)
 reference_raw_job = dg.define_asset_job(
     "reference_tables_job",
     selection=dg.AssetSelection.assets(*REFERENCE_KEYS),
@@ -46,10 +52,10 @@ reference_raw_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[raw_reference_tables, build_raw_daily_tables(daily_partitions)],
     asset_checks=[build_raw_entries_reconcile(daily_partitions)],
-    jobs=[daily_raw_job, reference_raw_job],
+    jobs=[daily_raw_job, entries_raw_job, reference_raw_job],
     sensors=[
         build_timesheet_batch_sensor(daily_raw_job, daily_partitions).with_attributes(
-            jobs=[daily_raw_job, reference_raw_job]
+            jobs=[daily_raw_job, entries_raw_job, reference_raw_job]
         )
     ],
     resources={

@@ -68,7 +68,8 @@ def test_after_a_covering_run_the_sensor_requests_nothing_until_the_next_batch(
             "timesheet_entries",
             [entry(500, work_date=DAY + dt.timedelta(days=1), updated_at=T0 + dt.timedelta(1))],
         )
-        assert _tick(url, instance) == ["daily_timesheet_job"]
+        # (entries alone, no reference table changed: the days without the reference refresh)
+        assert _tick(url, instance) == ["daily_entries_job"]
         # and a second run over the same data has nothing new to hand off
         plan2 = plan_handoff(source, instance, PARTITIONS)
         assert plan2.changed_days == (DAY + dt.timedelta(days=1),)

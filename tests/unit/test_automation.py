@@ -27,6 +27,7 @@ from tsfraud_assets.defs.automation.schedules import (
     daily_close_request,
 )
 from tsfraud_assets.defs.automation.sensors import build_daily_timesheet_job
+from tsfraud_assets.defs.dbt.assets import REFERENCE_MODELS
 from tsfraud_assets.defs.partitions import daily_partitions as daily_partitions_from
 from tsfraud_assets.defs.raw.assets import REFERENCE_KEYS
 from tsfraud_assets.settings import DEFAULT_PARTITION_START, load_settings
@@ -182,6 +183,23 @@ def test_daily_close_selects_ingest_to_reports_but_not_the_model(defs: dg.Defini
     # a second run's start cost more than the copy), once per run, not per day
     assert {k.to_user_string() for k in REFERENCE_KEYS} <= keys
     assert not any(job.asset_layer.get(k).is_partitioned for k in REFERENCE_KEYS)
+
+
+def test_the_entries_job_is_the_daily_chain_without_the_reference(defs: dg.Definitions) -> None:
+    """What the batch sensor runs when no reference table changed (sensors.py)."""
+    daily = defs.resolve_job_def("daily_timesheet_job")
+    entries = defs.resolve_job_def("daily_entries_job")
+
+    def keys(job: dg.JobDefinition) -> set[str]:
+        return {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+
+    reference = {k.to_user_string() for k in REFERENCE_KEYS} | set(REFERENCE_MODELS.split())
+    assert keys(daily) - keys(entries) == reference
+    assert keys(entries) < keys(daily)
+    assert {"raw_timesheet_entries", "timesheet_scores", "investigator_report"} <= keys(entries)
+    assert entries.partitions_def == daily.partitions_def
+    assert entries.tags[PIPELINE_TAG] == "daily"  # the same one-range-at-a-time queue limit
+    assert entries.executor_def.name == "in_process"
 
 
 def test_daily_close_skips_days_that_are_not_complete_partitions() -> None:

@@ -24,6 +24,7 @@ from tsfraud_assets.resources.source_db import SourceDatabase
 from tsfraud_assets.settings import DEFAULT_PARTITION_START
 
 PARTITIONS = daily_partitions(DEFAULT_PARTITION_START)
+DAILY, ENTRIES = "daily_timesheet_job", "daily_entries_job"  # with / without the reference
 timesheet_batch_sensor = build_timesheet_batch_sensor(
     build_daily_timesheet_job(PARTITIONS), PARTITIONS
 )
@@ -44,7 +45,7 @@ def _ranges(requests: list[dg.RunRequest]) -> list[tuple[str, str]]:
     return [
         (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
         for r in requests
-        if r.job_name == "daily_timesheet_job"
+        if r.job_name in (DAILY, ENTRIES)
     ]
 
 
@@ -84,6 +85,16 @@ def test_a_batch_is_one_run_over_the_union_of_its_days_with_the_reference_refres
     assert request.tags["dagster/priority"] == "10"
 
 
+def test_a_batch_without_reference_changes_leaves_the_reference_out_of_its_run() -> None:
+    d = dt.date(2026, 3, 2)
+    mark = dt.datetime(2026, 4, 1, 6)
+    (request,) = batch_run_requests([d, d + dt.timedelta(days=3)], [], mark, PARTITIONS)
+    assert request.job_name == ENTRIES
+    assert _ranges([request]) == [(d.isoformat(), (d + dt.timedelta(days=3)).isoformat())]
+    assert "tsfraud/changed_tables" not in request.tags
+    assert request.tags["dagster/priority"] == "10"
+
+
 def test_far_apart_ranges_run_newest_first_and_only_the_newest_jumps_the_queue() -> None:
     d = dt.date(2026, 1, 5)
     old, new = d, d + dt.timedelta(days=60)
@@ -94,6 +105,19 @@ def test_far_apart_ranges_run_newest_first_and_only_the_newest_jumps_the_queue()
     ]
     assert [r.tags.get("dagster/priority") for r in requests] == ["10", None]
     assert all("tsfraud/changed_tables" not in r.tags for r in requests)
+    assert [r.job_name for r in requests] == [ENTRIES, ENTRIES]
+
+
+def test_with_reference_changes_only_the_newest_range_refreshes_the_reference() -> None:
+    # the older range queues behind the newest (lower priority), so it reads the refreshed
+    # snapshots without rebuilding them a second time
+    d = dt.date(2026, 1, 5)
+    old, new = d, d + dt.timedelta(days=60)
+    requests = batch_run_requests([new, old], ["employees"], None, PARTITIONS)
+    assert [r.job_name for r in requests] == [DAILY, ENTRIES]
+    assert _ranges(requests) == [(new.isoformat(),) * 2, (old.isoformat(),) * 2]
+    assert requests[0].tags["tsfraud/changed_tables"] == "employees"
+    assert "tsfraud/changed_tables" not in requests[1].tags
 
 
 def test_changed_reference_tables_alone_refresh_the_reference_and_nothing_else() -> None:
@@ -115,7 +139,7 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
 
         # first tick: everything is new: one run, the reference refresh and the day with entries
         requests, cursor, _ = _tick(url, None)
-        assert [r.job_name for r in requests] == ["daily_timesheet_job"]
+        assert [r.job_name for r in requests] == [DAILY]
         assert requests[0].tags.get("tsfraud/changed_tables")
         assert _ranges(requests) == [(DAY.isoformat(), DAY.isoformat())]
         assert cursor is not None
@@ -147,13 +171,57 @@ def test_sensor_requests_exactly_the_changed_days_across_batches(tmp_path: Path)
         assert _ranges(requests) == [
             (DAY.isoformat(), (DAY + dt.timedelta(days=8)).isoformat()),
         ]
-        assert all(r.job_name == "daily_timesheet_job" for r in requests)
-        assert "tsfraud/changed_tables" not in requests[0].tags  # no reference table changed
+        # no reference table changed: the run leaves the reference snapshots as they are
+        assert [r.job_name for r in requests] == [ENTRIES]
+        assert "tsfraud/changed_tables" not in requests[0].tags
         assert json.loads(cursor3 or "{}")["high_water_mark"] == later.isoformat()
 
         # a restart resumes from the stored cursor: nothing is re-requested
         requests, _, _ = _tick(url, cursor3)
         assert requests == []
+
+
+def test_the_sensor_includes_the_reference_refresh_only_when_a_reference_table_changed(
+    tmp_path: Path,
+) -> None:
+    with sqlite_source(tmp_path) as url:
+        engine = sa.create_engine(url)
+        fill_minimal(engine)
+        _, cursor, _ = _tick(url, None)
+        later = dt.datetime.fromisoformat(json.loads(cursor or "{}")["high_water_mark"])
+
+        def touch_employees(at: dt.datetime) -> None:
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE employees SET updated_at = :t"), {"t": at})
+
+        # a reference table alone: its refresh, no daily run
+        touch_employees(later + dt.timedelta(hours=1))
+        requests, cursor, _ = _tick(url, cursor)
+        assert [r.job_name for r in requests] == ["reference_tables_job"]
+        assert requests[0].tags["tsfraud/changed_tables"] == "employees"
+
+        # entries and a reference table in one batch: one run holding both
+        touch_employees(later + dt.timedelta(hours=2))
+        new_day = DAY + dt.timedelta(days=1)
+        insert(
+            engine,
+            "timesheet_entries",
+            [entry(700, work_date=new_day, updated_at=later + dt.timedelta(hours=2))],
+        )
+        requests, cursor, _ = _tick(url, cursor)
+        assert [r.job_name for r in requests] == [DAILY]
+        assert _ranges(requests) == [(new_day.isoformat(),) * 2]
+        assert requests[0].tags["tsfraud/changed_tables"] == "employees"
+
+        # entries alone: the days without the reference
+        insert(
+            engine,
+            "timesheet_entries",
+            [entry(701, work_date=new_day, updated_at=later + dt.timedelta(hours=3))],
+        )
+        requests, _, _ = _tick(url, cursor)
+        assert [r.job_name for r in requests] == [ENTRIES]
+        assert _ranges(requests) == [(new_day.isoformat(),) * 2]
 
 
 def test_sensor_follows_simulated_batches(tmp_path: Path) -> None:

@@ -9,10 +9,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from packaging import version
 from pydantic import Field
 
 from tsfraud_assets.settings import DBT_PROJECT_DIR, Deployment
@@ -94,6 +96,22 @@ class TsfraudDbtCliResource(DbtCliResource):
         """`dbt args`, with `env` (e.g. the run's window) on top of `subprocess_env`."""
         with _environment({**self.subprocess_env, **(env or {})}):
             return super().cli(args, **kwargs)
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        """The dbt version, read from the installed dbt-core when the executable is the one
+        beside this interpreter (`_ensure_dbt_on_path`), instead of dagster-dbt's
+        `dbt --version` subprocess: that starts and imports dbt once per run, before its first
+        dbt step (3-9 s on the shared two-core machine, benchmarks/RESULTS-timeliness.md).
+        Any other executable (a fusion binary, another install) is still asked."""
+        found = shutil.which(self.dbt_executable)
+        ours = Path(sys.executable).parent / "dbt"
+        if found is not None and ours.exists() and Path(found).resolve() == ours.resolve():
+            from dbt.version import __version__
+
+            return version.parse(__version__)
+        parent: cached_property[version.Version] = DbtCliResource._cli_version  # type: ignore[assignment]
+        return parent.func(self)
 
 
 def keep_partial_parse(invocation: DbtCliInvocation) -> bool:

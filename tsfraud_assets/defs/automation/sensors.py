@@ -4,9 +4,11 @@ Its cursor is the source's `updated_at` high-water mark. Each tick asks the sour
 dates have rows changed since then (today's new entries, late submissions, corrections) and
 requests one run over the union of those dates (ranges up to the features' look-back apart
 joined: one run per batch unless a correction lies months back) through the whole daily chain,
-reference snapshots included, so late edits re-flow to the suspect list. The run holding the
-newest day goes first in the queue. A restart resumes from the stored cursor; an unchanged
-source yields nothing.
+so late edits re-flow to the suspect list. The reference snapshots and their dbt models are in
+that run only when a reference table changed (`daily_timesheet_job`); otherwise the run is
+`daily_entries_job`, the same chain without them (their refresh is 6-19 s of a run, by load,
+benchmarks/RESULTS-timeliness.md). The run holding the newest day goes first in the queue.
+A restart resumes from the stored cursor; an unchanged source yields nothing.
 
 Why one run: measured through the real daemon (benchmarks/timeliness.py), a run's fixed cost
 (queue, process start and code load, a Spark JVM) dwarfs re-processing a few unchanged days,
@@ -28,6 +30,7 @@ from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.source_db import SourceDatabase
 
 DAILY_JOB_NAME = "daily_timesheet_job"
+ENTRIES_JOB_NAME = "daily_entries_job"
 
 
 REFERENCE_SELECTION = dg.AssetSelection.assets(*REFERENCE_KEYS) | dg.AssetSelection.assets(
@@ -58,6 +61,27 @@ def build_daily_timesheet_job(
         description=(
             "Reference refresh, then ingest → Spark → features → scores → reports for a range "
             "of work dates."
+        ),
+    )
+
+
+def build_daily_entries_job(
+    daily_job: UnresolvedAssetJobDefinition,
+) -> UnresolvedAssetJobDefinition:
+    """`daily_job` without the reference snapshots and their dbt models: what the sensor runs
+    when a batch changed timesheet rows but no reference table, so it does not rebuild
+    unchanged reference data (6-19 s a run by load, measured). A job of its own, not a per-request
+    asset subset: a subset makes the daemon ask the code server for a new job snapshot at
+    every tick that requests it, and a named job reads plainly in the runs list."""
+    return dg.define_asset_job(
+        ENTRIES_JOB_NAME,
+        selection=daily_job.selection - REFERENCE_SELECTION,
+        partitions_def=daily_job.partitions_def,
+        tags=daily_job.tags,  # the same queue limit: one daily range at a time
+        executor_def=daily_job.executor_def,
+        description=(
+            "Ingest → Spark → features → scores → reports for a range of work dates, the "
+            "reference snapshots left as they are (no reference table changed)."
         ),
     )
 
@@ -115,11 +139,12 @@ def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
 def build_timesheet_batch_sensor(
     daily_job: UnresolvedAssetJobDefinition, partitions: dg.TimeWindowPartitionsDefinition
 ) -> dg.SensorDefinition:
-    """The batch sensor over `partitions`, requesting `daily_job` and the reference refresh."""
+    """The batch sensor over `partitions`, requesting `daily_job` (reference refresh inside),
+    the same without the reference (`build_daily_entries_job`) or the reference refresh alone."""
 
     @dg.sensor(
         name="timesheet_batch_sensor",
-        jobs=[daily_job, reference_tables_job],
+        jobs=[daily_job, build_daily_entries_job(daily_job), reference_tables_job],
         # Half a minute between looks at the source (one indexed max/distinct query): the
         # wait before a batch is seen is half of this on average, part of its time to the list.
         minimum_interval_seconds=30,
@@ -170,8 +195,11 @@ def batch_run_requests(
     partitions: dg.TimeWindowPartitionsDefinition,
 ) -> list[dg.RunRequest]:
     """One daily run per range of changed dates (near ranges merged), newest range first and
-    ahead in the queue; each refreshes the reference snapshots before its days. Reference
-    tables that changed with no day to run get a reference refresh of their own.
+    ahead in the queue. When reference tables changed, the newest range's run refreshes them
+    before its days (`daily_timesheet_job`); every other run leaves them as they are
+    (`daily_entries_job`): the older ranges queue behind the newest, so they read the refreshed
+    snapshots. Reference tables that changed with no day to run get a reference refresh of
+    their own.
 
     Dates outside the partitions (before the start, or today's incomplete day) wait."""
     first = partitions.start.date()
@@ -191,11 +219,12 @@ def batch_run_requests(
     requests = []
     for i, (start, end) in enumerate(ranges):
         tags = range_tags(start, end)
+        job_name = ENTRIES_JOB_NAME
         if i == 0:
             tags = {**tags, **changed, "dagster/priority": NEWEST_FIRST_PRIORITY}
+            if tables:
+                job_name = DAILY_JOB_NAME
         requests.append(
-            dg.RunRequest(
-                job_name=DAILY_JOB_NAME, run_key=f"entries-{start}-{end}-{mark}", tags=tags
-            )
+            dg.RunRequest(job_name=job_name, run_key=f"entries-{start}-{end}-{mark}", tags=tags)
         )
     return requests
