@@ -56,6 +56,30 @@ PREPARED = "prepared.json"
 INGEST_STEPS = ("reference", "ingest-to-features")
 
 
+def build_features(settings: Settings, start: dt.date, end: dt.date, what: str = "") -> str | None:
+    """Run `tsfraud run`'s reference and ingest -> features steps over [start, end] in an
+    ephemeral instance; the error in words if the run failed, else None.
+
+    A failing dbt data test fails the run after the features are built: it is reported loudly
+    and the benchmark measures anyway (the evaluation refuses to run if features are missing).
+    """
+    steps = tuple(s for s in STEPS if s.name in INGEST_STEPS)
+    try:
+        run_range(
+            build_definitions(settings),
+            start,
+            end,
+            dg.DagsterInstance.ephemeral(),
+            steps=steps,
+            log_level="ERROR",
+        )
+    except Exception as exc:  # measured anyway, said loudly
+        error = f"{type(exc).__name__}: {exc}"
+        print(f"!! {what}the ingest->features run FAILED: {error}", flush=True)
+        return error
+    return None
+
+
 def configure(workdir: Path) -> Settings:
     """Point every resource (and dbt, which reads the environment) at `workdir`."""
     env = {
@@ -99,18 +123,7 @@ def prepare(workdir: Path, args: argparse.Namespace, settings: Settings) -> dict
     simulate_s = time.monotonic() - t0
     print(summary.describe(), flush=True)
     t0 = time.monotonic()
-    defs = build_definitions(settings)
-    steps = tuple(s for s in STEPS if s.name in INGEST_STEPS)
-    pipeline_error = None
-    try:
-        run_range(
-            defs, args.start, end, dg.DagsterInstance.ephemeral(), steps=steps, log_level="ERROR"
-        )
-    except Exception as exc:
-        # A failing dbt data test fails the run after the features are built; report it loudly
-        # and measure anyway (the evaluation refuses to run if the features are missing).
-        pipeline_error = f"{type(exc).__name__}: {exc}"
-        print(f"\n!! the ingest->features run FAILED:\n{pipeline_error}\n", flush=True)
+    pipeline_error = build_features(settings, args.start, end)
     pipeline_s = time.monotonic() - t0
     done = {
         "params": params,

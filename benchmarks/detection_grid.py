@@ -39,15 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detection import INGEST_STEPS, configure
+from detection import build_features, configure
 
-from tsfraud_assets.cli.run import STEPS, run_range
-from tsfraud_assets.definitions import build_definitions
 from tsfraud_assets.lib.modeling.evaluate import (
     baseline_isolation_forest_scores,
     baseline_rules_scores,
@@ -178,20 +175,7 @@ def prepare(world: World, workdir: Path, employees: int, days: int) -> dict[str,
     simulate_s = time.monotonic() - t0
     t0 = time.monotonic()
     end = START + dt.timedelta(days=days - 1)
-    steps = tuple(s for s in STEPS if s.name in INGEST_STEPS)
-    error = None
-    try:
-        run_range(
-            build_definitions(settings),
-            START,
-            end,
-            dg.DagsterInstance.ephemeral(),
-            steps=steps,
-            log_level="ERROR",
-        )
-    except Exception as exc:  # measured anyway, said loudly
-        error = f"{type(exc).__name__}: {exc}"
-        print(f"!! {world.name}: the ingest->features run FAILED: {error}", flush=True)
+    error = build_features(settings, START, end, f"{world.name}: ")
     done = {
         "params": params,
         "simulate_s": round(simulate_s, 1),

@@ -40,18 +40,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detection import INGEST_STEPS, configure
+from detection import build_features, configure
 
-from tsfraud_assets.cli.run import STEPS, run_range
-from tsfraud_assets.definitions import build_definitions
 from tsfraud_assets.defs.history.versions import record_day
 from tsfraud_assets.defs.raw.ingest import ingest_days
 from tsfraud_assets.lib.modeling.evaluate import evaluate
+from tsfraud_assets.lib.modeling.features import REVISION_COLUMNS
 from tsfraud_assets.lib.modeling.score import score_day
 from tsfraud_assets.lib.modeling.train import train_model
 from tsfraud_assets.resources.lake import Lake
@@ -63,14 +61,6 @@ from tsfraud_simulator.clock import snapshot_at, to_datetime
 START = dt.date(2026, 3, 2)
 BUDGET = 0.01
 TYPE = "post_approval_edit"
-REVISION_COLUMNS = (
-    "revision_count",
-    "hours_raised_after_approval",
-    "hours_added_after_approval",
-    "project_changed_after_approval",
-    "deleted_after_approval",
-    "reapproved_by_other",
-)
 FLAG_COLUMNS = (
     "hours_raised_after_approval",
     "project_changed_after_approval",
@@ -138,20 +128,7 @@ def grow(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     print(summary.describe(), flush=True)
     print(f"grown in {batches} batches, {grow_s:.0f} s; history versions {appended}", flush=True)
     t0 = time.monotonic()
-    steps = tuple(s for s in STEPS if s.name in INGEST_STEPS)
-    error = None
-    try:
-        run_range(
-            build_definitions(settings),
-            START,
-            end,
-            dg.DagsterInstance.ephemeral(),
-            steps=steps,
-            log_level="ERROR",
-        )
-    except Exception as exc:  # measured anyway, said loudly
-        error = f"{type(exc).__name__}: {exc}"
-        print(f"!! the ingest->features run FAILED: {error}", flush=True)
+    error = build_features(settings, START, end)
     done = {
         "params": params,
         "grow_s": round(grow_s, 1),
