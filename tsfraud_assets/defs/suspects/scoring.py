@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.lib import lake_layout
-from tsfraud_assets.lib.modeling.score import score_day
+from tsfraud_assets.lib.modeling.score import SCORE_COLUMNS, score_day
 from tsfraud_assets.resources.lake import Lake
 from tsfraud_assets.resources.warehouse import Warehouse
 from tsfraud_assets.reviews.history import archive_list_version
@@ -42,16 +42,7 @@ SCORES_SCHEMA = pa.schema(
         pa.field("scoring_mode", pa.string()),
     ]
 )
-LIST_COLUMNS: tuple[str, ...] = (
-    "employee_id",
-    "fraud_score",
-    "rank",
-    "is_suspect",
-    "reasons",
-    "model_version",
-    "risk_level",
-    "scoring_mode",
-)
+LIST_COLUMNS: tuple[str, ...] = tuple(c for c in SCORE_COLUMNS if c != "work_date")
 """What investigators act on; a re-scoring that leaves these as they were changes nothing."""
 SCORE_TOLERANCE = 1e-9
 """Smaller score differences are float noise (another BLAS, another row order), not news."""

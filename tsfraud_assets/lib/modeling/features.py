@@ -20,6 +20,17 @@ CATEGORICAL_COLUMNS: tuple[str, ...] = ("office", "practice", "grade", "country_
 """Employee attributes. Not model inputs (a suspicion score must not depend on who someone is);
 used only to define peer groups for the peer-deviation anomaly signal."""
 
+REVISION_COLUMNS: tuple[str, ...] = (
+    "revision_count",
+    "hours_raised_after_approval",
+    "hours_added_after_approval",
+    "project_changed_after_approval",
+    "deleted_after_approval",
+    "reapproved_by_other",
+)
+"""From the entry history (int_entry_revisions): what changed after approval. Zero on a lake
+whose history saw no revision, e.g. one filled by a single extract."""
+
 FEATURE_COLUMNS: tuple[str, ...] = (
     "total_hours",
     "entry_count",
@@ -49,14 +60,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "rejected_entries",
     "withdrawn_entries",
     "rule_flag_count",
-    # From the entry history (int_entry_revisions): what changed after approval. Zero on a
-    # lake whose history saw no revision, e.g. one filled by a single extract.
-    "revision_count",
-    "hours_raised_after_approval",
-    "hours_added_after_approval",
-    "project_changed_after_approval",
-    "deleted_after_approval",
-    "reapproved_by_other",
+    *REVISION_COLUMNS,
     # each person against their own habits, and schemes no label names (#13)
     "own_activity_ratio_28d",
     "hours_beyond_own_activity",
