@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 
-from tsfraud_assets.settings import load_settings
+from tsfraud_assets.settings import Settings, load_settings
 
 
 def _date(text: str) -> dt.date:
@@ -25,6 +25,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tsfraud_assets.cli.run import ensure_dagster_home, run_range_handing_off
 
     settings = load_settings()
+    outside = range_outside_partitions(settings, args.start, args.end)
+    if outside:
+        print(f"tsfraud run: {outside}", file=sys.stderr)
+        return 2
     ensure_dagster_home(settings)
     from tsfraud_assets.definitions import build_definitions
 
@@ -54,6 +58,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     print(f"scores: {settings.lake_root}/scores/timesheet_scores/work_date=YYYY-MM-DD/")
     return 0
+
+
+def range_outside_partitions(settings: Settings, start: dt.date, end: dt.date) -> str | None:
+    """Why [start, end] is not a range of the daily partitions, or None if it is."""
+    first = dt.date.fromisoformat(settings.partition_start)
+    last = dt.date.fromisoformat(settings.partition_end) if settings.partition_end else None
+    if start >= first and (last is None or end <= last):
+        return None
+    span = f"{first} .. {last}" if last else f"from {first}"
+    return (
+        f"{start} .. {end} is outside the daily partitions ({span}); they are set by "
+        "TSFRAUD_PARTITION_START / TSFRAUD_PARTITION_END (or the data folder's tsfraud.env)"
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -108,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if start is not None and end is not None and end < start:
+        # before anything starts: a reversed range is a typing slip, not an empty run
+        parser.error(f"{args.command}: --end {end} is before --start {start}")
     result = args.func(args)
     return int(result or 0)
 
