@@ -33,6 +33,7 @@ _CREATE_ONLY = (
     "never_confirmed",
     "activity_noise",
     "lookalike_rate",
+    "field_share",
 )
 
 
@@ -101,6 +102,11 @@ def register(subparsers: Any) -> None:
     knobs.add_argument(
         "--lookalike-rate", type=float, help="multiplier on honest look-alike behaviour"
     )
+    knobs.add_argument(
+        "--field-share",
+        type=float,
+        help="share of employees at client sites whose work the firm's activity logs barely see",
+    )
     parser.set_defaults(func=run, _simulate_parser=parser)
 
 
@@ -115,6 +121,7 @@ def knobs_from_args(args: argparse.Namespace) -> WorldKnobs | None:
             "intensity",
             "activity_noise",
             "lookalike_rate",
+            "field_share",
         )
         if getattr(args, k, None) is not None
     }

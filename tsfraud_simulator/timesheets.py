@@ -168,6 +168,9 @@ FRAUD_SWITCH_P = 0.35
 FRAUD_NO_REAPPROVAL_P = 0.5
 """Share of post_approval_edit days left under the old approval (the system lets an approved
 line be edited without re-approval); the rest are re-approved fast by someone else."""
+TAG_FIELD = 9_004
+"""Generator tag of the field-staff draw (`WorldKnobs.field_share`): which employees work at
+client sites and how much of their work the firm's logs see; drawn only when the knob is set."""
 
 
 def generate_day(firm: Firm, day: int) -> DayBatch:
@@ -573,6 +576,10 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     span_h = w_real + 0.5 + 0.6 * uw[:, 1]
     ratio = e["activity_ratio"][w_emp] * (0.93 + 0.07 * uw[:, 2])
     ratio = np.where(offline[worked], 0.3 + 0.25 * uw[:, 2], ratio)
+    if knobs.field_share > 0:  # own generator, one draw per employee, stable across days
+        uf = np.random.default_rng([firm.params.seed, TAG_FIELD]).random((n_emp, 2))
+        seen = np.where(uf[:, 0] < knobs.field_share, 0.35 + 0.3 * uf[:, 1], 1.0)
+        ratio = ratio * seen[w_emp]
     if knobs.activity_noise > 0:  # own generator: the default world draws nothing extra
         noise = np.random.default_rng([firm.params.seed, TAG_NOISE, day])
         ratio = np.clip(

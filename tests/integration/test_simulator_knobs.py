@@ -131,6 +131,39 @@ def test_buddy_days_are_filed_by_a_colleague_with_a_short_working_day(tmp_path: 
     assert "buddy" not in set(confirmed.fraud_type)
 
 
+def test_field_staff_show_a_habitually_low_activity_ratio_on_honest_days(tmp_path: Path) -> None:
+    """`field_share`: some people's real work is mostly invisible to the firm's logs, every
+    day. Their honest days then show big firm-wide activity gaps; everyone else is unchanged."""
+    base = run_sim(tmp_path, "base", employees=120, days=20, seed=5)
+    field = run_sim(
+        tmp_path, "field", employees=120, days=20, seed=5, knobs=WorldKnobs(field_share=0.3)
+    )
+    query = (
+        "SELECT a.employee_id, a.activity_date AS work_date, a.active_minutes / 60.0 AS active, "
+        "h.h FROM workstation_activity a JOIN (SELECT employee_id, work_date, sum(hours) AS h "
+        "FROM timesheet_entries WHERE status IN ('submitted', 'approved') GROUP BY 1, 2) h "
+        "ON h.employee_id = a.employee_id AND h.work_date = a.activity_date"
+    )
+
+    def ratios(sim: object) -> pd.Series:
+        days = sim.q(query)  # type: ignore[attr-defined]
+        truth = sim.truth  # type: ignore[attr-defined]
+        fraud = truth[truth.is_fraud][["employee_id", "work_date"]].astype(str)
+        key = days[["employee_id", "work_date"]].astype(str).apply(tuple, axis=1)
+        honest = days[~key.isin(set(fraud.apply(tuple, axis=1)))]
+        return (honest.active / honest.h).groupby(honest.employee_id).median()
+
+    before, after = ratios(base), ratios(field)
+    both = before.index.intersection(after.index)
+    drop = after[both] / before[both]
+    field_staff = drop < 0.7
+    assert 0.15 < field_staff.mean() < 0.45  # about 30% of people
+    assert drop[field_staff].between(0.3, 0.7).all()  # the logs see 35-65% of their work
+    assert (drop[~field_staff] > 0.95).all()  # everyone else as before
+    with pytest.raises(ValueError, match="field_share"):
+        WorldKnobs(field_share=1.5)
+
+
 def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown fraud type"):
         WorldKnobs(never_confirmed=("embezzlement",))
@@ -154,6 +187,8 @@ def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
             "padding",
             "--fraud-mix",
             "padding=3,duplicate=0",
+            "--field-share",
+            "0.2",
         ]
     )
     assert code == 0
@@ -163,5 +198,6 @@ def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
         investigation_rate=0.0,
         never_confirmed=("padding",),
         fraud_mix={"padding": 3.0, "duplicate": 0.0},
+        field_share=0.2,
     )
     assert dt.date(2026, 3, 2)  # the start parsed as a date (no error above)
