@@ -50,6 +50,12 @@ from tsfraud_assets.lib.modeling.evaluate import (
     baseline_rules_scores,
     evaluate,
 )
+from tsfraud_assets.lib.modeling.prior import (
+    PRIOR_COLUMNS,
+    RED_FLAGS,
+    red_flag_matrix,
+    soft_rule_count,
+)
 from tsfraud_assets.lib.modeling.score import score_day
 from tsfraud_assets.lib.modeling.train import train_model
 from tsfraud_assets.resources.warehouse import DuckDBWarehouse
@@ -136,6 +142,34 @@ WORLDS: tuple[World, ...] = (
         "with honest proxy-entry look-alikes",
     ),
     World(
+        "field-firm",
+        43,
+        WorldKnobs(
+            field_share=0.3,
+            lookalike_rate=2.5,
+            selection="tips",
+            investigation_rate=0.5,
+            confirm_rate=0.8,
+        ),
+        "held-out",
+        "a third of staff at client sites whose laptops the firm's logs barely see, long days "
+        "common, tips-driven investigations: many honest days trip a rule (like the external "
+        "firm of issue #13: 24%)",
+    ),
+    World(
+        "field-subtle-audits",
+        47,
+        WorldKnobs(
+            field_share=0.2,
+            intensity="subtle",
+            selection="random",
+            activity_noise=0.1,
+            fraud_mix={"padding": 0.5},
+        ),
+        "held-out",
+        "client-site staff, subtle padding-heavy fraud, random audits, some log noise",
+    ),
+    World(
         "many-labels",
         31,
         WorldKnobs(investigation_rate=4.0, confirm_rate=1.0),
@@ -219,7 +253,43 @@ def rebuild_features(workdir: Path) -> float:
     return time.monotonic() - t0
 
 
-def measure(world: World, workdir: Path, days: int, train_share: float) -> dict[str, Any]:
+def honest_flag_rates(workdir: Path) -> tuple[dict[str, float], float, float, int]:
+    """(share of honest days each non-blatant red flag fires on, mean soft_rule_count on
+    honest days, share of honest days with at least one of the firm's rules, honest days)."""
+    settings = configure(workdir)
+    warehouse = DuckDBWarehouse(path=settings.duckdb_path)
+    features = warehouse.query(f"select * from {warehouse.relation('employee_day_features')}")
+    truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
+    features["work_date"] = pd.to_datetime(features["work_date"]).dt.date
+    truth = truth.assign(work_date=pd.to_datetime(truth["work_date"]).dt.date)
+    merged = features.merge(
+        truth[["employee_id", "work_date", "is_fraud"]], on=["employee_id", "work_date"], how="left"
+    )
+    honest = merged.loc[~merged["is_fraud"].fillna(False).astype(bool)]
+    cols = {c: honest[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+    fired = red_flag_matrix(cols)
+    rates = {f.name: float(fired[:, j].mean()) for j, f in enumerate(RED_FLAGS) if not f.blatant}
+    rules = honest["rule_flag_count"].to_numpy(dtype="float64")
+    soft = soft_rule_count(cols, fired)
+    return rates, float(soft.mean()), float((rules > 0).mean()), len(honest)
+
+
+def print_reference_rates(root: Path, names: list[str]) -> None:
+    """What `prior.REFERENCE_HONEST_RATE` holds: honest-day firing rates on the named worlds."""
+    per_world = [honest_flag_rates((root / n).resolve()) for n in names]
+    total = sum(w[3] for w in per_world)
+    print(f"honest-day firing rates over {', '.join(names)} ({total:,} honest days)")
+    for flag in per_world[0][0]:
+        rate = sum(w[0][flag] * w[3] for w in per_world) / total
+        print(f'    "{flag}": {max(rate, 0.0005):.4f},  # measured {rate:.5f}')
+    rules = sum(w[1] * w[3] for w in per_world) / total
+    any_rule = sum(w[2] * w[3] for w in per_world) / total
+    print(f"REFERENCE_RULES_PER_DAY = {rules:.3f}  (honest days with a rule: {any_rule:.1%})")
+
+
+def measure(
+    world: World, workdir: Path, days: int, train_share: float, calibrate: bool = True
+) -> dict[str, Any]:
     settings = configure(workdir)
     warehouse = DuckDBWarehouse(path=settings.duckdb_path)
     features = warehouse.query(f"select * from {warehouse.relation('employee_day_features')}")
@@ -227,8 +297,14 @@ def measure(world: World, workdir: Path, days: int, train_share: float) -> dict[
     truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
     train_end = START + dt.timedelta(days=max(1, round(days * train_share)) - 1)
     t0 = time.monotonic()
-    model = train_model(features, labels, train_end=train_end, trained_at=dt.datetime.now(dt.UTC))
-    prior = train_model(features, labels.iloc[0:0], train_end=train_end)
+    model = train_model(
+        features,
+        labels,
+        train_end=train_end,
+        trained_at=dt.datetime.now(dt.UTC),
+        calibrate=calibrate,
+    )
+    prior = train_model(features, labels.iloc[0:0], train_end=train_end, calibrate=calibrate)
     train_s = time.monotonic() - t0
     day = pd.to_datetime(features["work_date"]).dt.date
     unseen = features.loc[day > train_end].reset_index(drop=True)
@@ -252,7 +328,10 @@ def measure(world: World, workdir: Path, days: int, train_share: float) -> dict[
         how="left",
     )
     labels_known = model.metadata["labels"]
+    _, _, honest_rule_share, _ = honest_flag_rates(workdir)
     return {
+        "honest_rule_share": honest_rule_share,
+        "damped": model.metadata.get("firm_calibration", {}) or {},
         "world": world.name,
         "role": world.role,
         "what": world.what,
@@ -278,9 +357,9 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     print(
         "\n| world | role | labels known at cut-off (confirmed/cleared) | mode | "
         "PR-AUC model / prior / rules / IF | P@1% model / rules / IF | R@1% model / rules / IF "
-        "| fraud days (test) | listed (ceiling) / precision |"
+        "| fraud days (test) | honest days with a rule | listed (ceiling) / precision |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         res = r["results"]
         pr = " / ".join(_f(res[n]["pr_auc"]) for n in RANKINGS)
@@ -289,7 +368,8 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
         print(
             f"| {r['world']} | {r['role']} | {r['confirmed_known']}/{r['cleared_known']} | "
             f"{r['mode'].split(' (')[0]} | {pr} | {p1} | {r1} | {r['n_fraud']} of "
-            f"{r['n_rows']:,} | {r['listed']} / {_f(r['listed_precision'])} |"
+            f"{r['n_rows']:,} | {r['honest_rule_share']:.1%} | {r['listed']} / "
+            f"{_f(r['listed_precision'])} |"
         )
     types = sorted({t for r in rows for t in r["results"]["model"]["recall_by_fraud_type"][key]})
     for title, kfun in (
@@ -373,6 +453,16 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--only", help="comma-separated world names")
     parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="score with the prior's severities as written (no firm base-rate calibration)",
+    )
+    parser.add_argument(
+        "--reference-rates",
+        action="store_true",
+        help="print honest-day red-flag rates on the kept worlds named by --only, then stop",
+    )
+    parser.add_argument(
         "--rebuild-features",
         action="store_true",
         help="re-run dbt only (features and labels) on kept worlds before measuring",
@@ -384,6 +474,11 @@ def main() -> None:
         worlds = tuple(w for w in WORLDS if w.name in wanted)
     root = args.workdir or Path(tempfile.mkdtemp(prefix="tsfraud-grid-"))
     root.mkdir(parents=True, exist_ok=True)
+    if args.reference_rates:
+        if args.workdir is None or not args.only:
+            parser.error("--reference-rates needs --workdir with kept worlds and --only")
+        print_reference_rates(root, args.only.split(","))
+        return
     rows = []
     t_all = time.monotonic()
     try:
@@ -394,7 +489,7 @@ def main() -> None:
             prep = prepare(world, wdir, args.employees, args.days)
             if args.rebuild_features:
                 print(f"{world.name}: dbt re-run in {rebuild_features(wdir):.0f} s", flush=True)
-            row = measure(world, wdir, args.days, args.train_share)
+            row = measure(world, wdir, args.days, args.train_share, not args.no_calibration)
             rows.append(row)
             res = row["results"]["model"]
             print(

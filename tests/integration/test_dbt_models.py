@@ -335,7 +335,7 @@ PRIOR_WEEKDAYS = (-1, -2, -5, -6, -7, -8)  # six working days before T (a Wednes
 def build_habit_scenarios(lake: Lake) -> None:
     """Each person against their own habits (#13): activity ratio, approver speed, and
     colleagues who enter time together. Ids 150-175; nothing here trips a firm-wide rule."""
-    for employee_id in range(150, 176):
+    for employee_id in range(150, 180):
         lake.employee(employee_id)
     # Same day on T (10 h claimed, 7 h active: under every firm-wide threshold) for a padder
     # whose screen is usually busy (ratio 1.0) and for someone whose screen is usually idle
@@ -373,6 +373,16 @@ def build_habit_scenarios(lake: Lake) -> None:
     lake.entry(172, T, 8, submitted_at=at(T, 11), entry_channel="api")
     lake.entry(173, T, 8, submitted_at=at(T, 11) + timedelta(seconds=30), entry_channel="api")
     lake.entry(174, T, 8, submitted_at=at(T, 9.5) + timedelta(seconds=10), entry_channel="web")
+
+    # Changed after approval, in the row itself: 176's 5 h line was edited three days after
+    # its approval and never re-approved; 177's line was touched 30 minutes after approval
+    # (inside the hour an approval takes to settle); 178's line is only submitted, so an edit
+    # days later is an ordinary correction before approval.
+    approved = at(T, 18) + timedelta(hours=16)
+    lake.entry(176, T, 5, updated_at=approved + timedelta(days=3))
+    lake.entry(176, T, 3, project_id=2)
+    lake.entry(177, T, 8, updated_at=approved + timedelta(minutes=30))
+    lake.entry(178, T, 8, status="submitted", updated_at=at(T, 18) + timedelta(days=3))
 
 
 def case(
@@ -762,6 +772,15 @@ def test_cosubmissions_count_repeated_same_minute_entries_with_one_colleague(
     assert feature(features, 171, d(-6))["cosubmitted_days_28d"] == 1  # the first time
     assert feature(features, 172)["cosubmitted_days_28d"] == 1  # a one-off coincidence
     assert feature(features, 174)["cosubmitted_days_28d"] == 0  # another channel
+
+
+def test_an_approved_line_changed_later_without_a_new_approval(
+    features: list[dict[str, Any]],
+) -> None:
+    assert feature(features, 176)["changed_after_approval_hours"] == 5
+    assert feature(features, 177)["changed_after_approval_hours"] == 0
+    assert feature(features, 178)["changed_after_approval_hours"] == 0
+    assert feature(features, 140)["changed_after_approval_hours"] == 0  # approved late, untouched
 
 
 # --------------------------------------------------------------------------- submissions

@@ -74,6 +74,7 @@ def test_no_labels_at_all_still_gives_a_promoted_model_and_a_list(
     assert model_store.current_version(lake) == outcome.version
     meta = outcome.metadata()
     assert meta["scoring_mode"] == "prior-only" and meta["labels_used"] == 0
+    assert "weighed_less_here" in meta  # the firm's base-rate calibration, for engineers
     model = model_store.load_model(lake)
     last = features[
         pd.to_datetime(features["work_date"]) == pd.to_datetime(features["work_date"]).max()

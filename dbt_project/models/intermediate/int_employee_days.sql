@@ -78,6 +78,17 @@ employee_days as (
             as self_approved_hours,
         sum(case when is_counted and is_reciprocal_approval then hours else 0 end)
             as reciprocal_approval_hours,
+        -- approved lines last changed more than an hour after their approval: the change was
+        -- never approved (an approval or re-approval stamps updated_at itself). Visible in
+        -- any single extract, unlike the entry history's before/after values.
+        sum(
+            case
+                when is_counted and status = 'approved' and approved_at is not null
+                    and updated_at > {{ dbt.dateadd('hour', 1, 'approved_at') }}
+                    then hours
+                else 0
+            end
+        ) as changed_after_approval_hours,
         sum(case when is_counted and hours = floor(hours) then 1 else 0 end)
             as round_hour_entries,
 

@@ -101,6 +101,10 @@ class TrainingOutcome:
             "current_version": self.current_version or "none",
             "current_metrics": dg.MetadataValue.json(json_safe(self.current_metrics or {})),
             "path": dg.MetadataValue.path(self.model_uri),
+            # red flags that fire on many of this firm's ordinary days, and their points here
+            "weighed_less_here": dg.MetadataValue.json(
+                json_safe((meta.get("firm_calibration") or {}).get("damped") or {})
+            ),
         }
 
 

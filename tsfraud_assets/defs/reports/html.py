@@ -368,6 +368,22 @@ def _metrics_rows(metrics: Mapping[str, Any]) -> str:
     return "".join(rows)
 
 
+def _damped_line(name: str, d: Mapping[str, Any]) -> str:
+    """One red flag the model weighs less in this firm, and why (prior.FirmCalibration)."""
+    if name == "rule_flag_count":
+        return (
+            f"each of the firm's own rules (long day, hours over activity, back-dated batch, "
+            f"approval conflict): {d['points']:g} of {d['points_as_written']:g} points (they "
+            f"fire {d['fires_per_day']:.2f} times a day here, {d['reference_per_honest_day']:.2f} "
+            "on an honest day in the reference firm)"
+        )
+    return (
+        f"{name.replace('_', ' ')}: {d['points']:g} of {d['points_as_written']:g} points (fires "
+        f"on {d['fires_on_share_of_days']:.1%} of this firm's days, "
+        f"{d['reference_honest_share']:.1%} of honest days in the reference firm)"
+    )
+
+
 def _model_block(model: ModelInfo, chart: _Charts) -> str:
     meta = model.metadata
     if model.is_current:
@@ -401,6 +417,9 @@ def _model_block(model: ModelInfo, chart: _Charts) -> str:
         )
     if meta.get("fallback_reason"):
         facts["Fallback"] = _e(meta["fallback_reason"])
+    damped = (meta.get("firm_calibration") or {}).get("damped") or {}
+    if damped:
+        facts["Weighed less here"] = "<br>".join(_e(_damped_line(n, d)) for n, d in damped.items())
     fact_rows = "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in facts.items())
     importance = meta.get("signal_importance") or {}
     importance_html = (

@@ -67,6 +67,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "rushed_approval_hours",
     "cosubmitted_days_28d",
     "activity_noise_28d",
+    # an approved line changed later, the change never approved (any single extract shows it)
+    "changed_after_approval_hours",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

@@ -265,6 +265,15 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "delegate while the manager is away",
     ),
     RedFlag(
+        "changed_after_approval",
+        2.0,
+        False,
+        _pos("changed_after_approval_hours"),
+        "an approved line changed more than an hour after its approval and the change never "
+        "approved: the approver signed off something else. Seen in any single extract (the "
+        "row's own timestamps); an administrator's fix explains some, hence not blatant",
+    ),
+    RedFlag(
         "deleted_after_approval",
         0.5,
         False,
@@ -338,6 +347,7 @@ PRIOR_COLUMNS: tuple[str, ...] = (
     "activity_noise_28d",
     "rushed_approval_hours",
     "cosubmitted_days_28d",
+    "changed_after_approval_hours",
 )
 
 
@@ -359,18 +369,173 @@ def red_flag_matrix(cols: Columns) -> np.ndarray:
     return out
 
 
+# --- the firm's own base rates -----------------------------------------------------------
+# A red flag is evidence in proportion to how rarely it fires on honest days. The severities
+# above were set on the reference (simulated) firm; on a firm where consultants routinely work
+# 12 h days at client sites on client laptops, "far more hours than the workstation saw" fires
+# on a fifth of ordinary days and says far less there. A flag's log-likelihood ratio falls by
+# log(k) when its honest firing rate is k times the reference's, so its points fall by
+# log(k) / PRIOR_SLOPE. Fraud is rare, so the firing rate over all of a firm's days is close to
+# its honest rate; FRAUD_SHARE is subtracted first so that a firm with *more fraud* of one kind
+# is not mistaken for a noisier one (a flag is damped only when it fires on more days than
+# fraud could explain). Blatant flags are never damped (their floor is a promise), and a flag
+# that fires *less* often than in the reference keeps its severity (rare is not proof).
+
+REFERENCE_HONEST_RATE: dict[str, float] = {
+    "no_activity": 0.0040,
+    "reciprocal_approval": 0.0005,
+    "activity_gap": 0.0385,
+    "late_batch": 0.0153,
+    "self_approved": 0.0119,
+    "over_own_baseline": 0.0478,
+    "over_contract": 0.0500,
+    "weekend": 0.0116,
+    "raised_after_approval": 0.0005,
+    "project_after_approval": 0.0005,
+    "reapproved_by_other": 0.0005,
+    "deleted_after_approval": 0.0005,
+    "changed_after_approval": 0.0005,
+    "beyond_own_activity": 0.0260,
+    "far_beyond_own_activity": 0.0084,
+    "rushed_approval": 0.0005,
+    "coordinated_submission": 0.0005,
+}
+"""Share of honest employee-days on which each non-blatant flag fires in the reference firm
+(the tuned `default` and `no-cases` worlds of benchmarks/detection_grid.py, all 90 days, from
+the ground truth; `detection_grid.py --reference-rates` prints them). Flags that fired on
+fewer than 0.05% of honest days there are set to 0.05%: below that the estimate is noise."""
+REFERENCE_RULES_PER_DAY = 0.071
+"""Mean count of the firm's own rules that are *not* a blatant flag's twin (long day, hours
+over activity, bulk back-dating, approval conflict: `soft_rule_count`) over honest
+employee-days in the same reference worlds. The rules that restate a blatant flag (hours on
+leave, a duplicate line, ...) are never damped, like the flag."""
+FRAUD_SHARE = 0.02
+"""Share of a firm's days that fraud alone may explain before a flag counts as noisy here."""
+CALIBRATION_PSEUDO_DAYS = 2000
+"""A small or young firm's rates are shrunk towards the reference, as if this many reference
+days had been seen too: twelve days of sixty people say little about base rates."""
+
+
+@dataclass(frozen=True)
+class FirmCalibration:
+    """Severities as this firm's base rates warrant (see REFERENCE_HONEST_RATE above).
+
+    `fit` measures, on the training days, how often each non-blatant flag fires and how many
+    of the firm's own rules fire per day; `severity` and `rule_points` are what the prior then
+    uses. Stored in the model, so scores stay comparable across days until the next refit, and
+    listed in the model's metadata so a reviewer can see why a flag weighs less here."""
+
+    days: int
+    rates: dict[str, float]
+    rules_per_day: float
+    severity: dict[str, float]
+    rule_points: float
+
+    @classmethod
+    def reference(cls) -> FirmCalibration:
+        """No damping: the severities as written (what a model without calibration used)."""
+        return cls(
+            days=0,
+            rates=dict(REFERENCE_HONEST_RATE),
+            rules_per_day=REFERENCE_RULES_PER_DAY,
+            severity={f.name: f.severity for f in RED_FLAGS},
+            rule_points=RULE_POINTS,
+        )
+
+    @classmethod
+    def fit(cls, cols: Columns) -> FirmCalibration:
+        fired = red_flag_matrix(cols)
+        n = int(fired.shape[0])
+        m = CALIBRATION_PSEUDO_DAYS
+        rates: dict[str, float] = {}
+        severity: dict[str, float] = {}
+        for j, flag in enumerate(RED_FLAGS):
+            if flag.blatant:
+                severity[flag.name] = flag.severity
+                continue
+            ref = REFERENCE_HONEST_RATE[flag.name]
+            rate = (float(fired[:, j].sum()) + ref * m) / (n + m)
+            rates[flag.name] = rate
+            severity[flag.name] = _damped(flag.severity, rate, ref)
+        per_day = (float(soft_rule_count(cols, fired).sum()) + REFERENCE_RULES_PER_DAY * m) / (
+            n + m
+        )
+        return cls(
+            days=n,
+            rates=rates,
+            rules_per_day=per_day,
+            severity=severity,
+            rule_points=_damped(RULE_POINTS, per_day, REFERENCE_RULES_PER_DAY),
+        )
+
+    def damped(self) -> dict[str, dict[str, float]]:
+        """Flags that weigh less in this firm: rate here, reference rate, points used."""
+        out = {
+            f.name: {
+                "fires_on_share_of_days": round(self.rates[f.name], 4),
+                "reference_honest_share": REFERENCE_HONEST_RATE[f.name],
+                "points": round(self.severity[f.name], 2),
+                "points_as_written": f.severity,
+            }
+            for f in RED_FLAGS
+            if not f.blatant and self.severity[f.name] < f.severity - 1e-9
+        }
+        if self.rule_points < RULE_POINTS - 1e-9:
+            out["rule_flag_count"] = {
+                "fires_per_day": round(self.rules_per_day, 4),
+                "reference_per_honest_day": REFERENCE_RULES_PER_DAY,
+                "points": round(self.rule_points, 2),
+                "points_as_written": RULE_POINTS,
+            }
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "days": self.days,
+            "rates": {k: round(v, 5) for k, v in self.rates.items()},
+            "rules_per_day": round(self.rules_per_day, 4),
+            "damped": self.damped(),
+        }
+
+
+def soft_rule_count(cols: Columns, fired: np.ndarray) -> np.ndarray:
+    """How many of the firm's own rules fired that do not restate a blatant red flag: the
+    rule count less the blatant flags (each has one twin rule: leave_booked, duplicate_lines,
+    ...; dbt macro fraud_rules)."""
+    blatant_cols = np.array([f.blatant for f in RED_FLAGS], dtype=bool)
+    rules = np.clip(np.asarray(cols["rule_flag_count"], dtype="float64"), 0.0, None)
+    return np.asarray(np.clip(rules - fired[:, blatant_cols].sum(axis=1), 0.0, None))
+
+
+def _damped(severity: float, rate: float, reference: float) -> float:
+    honest_here = max(rate - FRAUD_SHARE, 0.0)
+    if honest_here <= reference:
+        return severity
+    return max(0.0, severity - float(np.log(honest_here / reference)) / PRIOR_SLOPE)
+
+
 def evidence_points(
-    cols: Columns, iforest_z: np.ndarray, peer_deviation: np.ndarray
+    cols: Columns,
+    iforest_z: np.ndarray,
+    peer_deviation: np.ndarray,
+    calibration: FirmCalibration | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(points, blatant): evidence points per day and whether a blatant red flag fired."""
+    """(points, blatant): evidence points per day and whether a blatant red flag fired.
+
+    `calibration` (the firm's base rates, `FirmCalibration.fit`) lowers flags that fire on
+    many ordinary days in this firm; None uses the severities as written."""
+    cal = calibration or FirmCalibration.reference()
     fired = red_flag_matrix(cols)
-    severity = np.array([f.severity for f in RED_FLAGS], dtype="float64")
+    severity = np.array([cal.severity[f.name] for f in RED_FLAGS], dtype="float64")
     blatant_cols = np.array([f.blatant for f in RED_FLAGS], dtype=bool)
     anomaly = np.clip(iforest_z, 0.0, ANOMALY_Z_CAP) + np.clip(peer_deviation, 0.0, ANOMALY_Z_CAP)
+    rules = np.clip(np.asarray(cols["rule_flag_count"], dtype="float64"), 0.0, None)
+    soft = soft_rule_count(cols, fired)
     points = (
         fired.astype("float64") @ severity
         + ANOMALY_POINTS_PER_Z * anomaly
-        + RULE_POINTS * np.clip(cols["rule_flag_count"], 0.0, None)
+        + RULE_POINTS * (rules - soft)
+        + cal.rule_points * soft
         + HOURS_OVER_POINTS * np.clip(cols["hours_over_contracted"], 0.0, 8.0)
     )
     return np.asarray(points, dtype="float64"), np.asarray(fired[:, blatant_cols].any(axis=1))
@@ -385,7 +550,7 @@ def prior_risk(points: np.ndarray) -> np.ndarray:
     return _sigmoid(prior_logit(points))
 
 
-PRIOR_VERSION = 4
+PRIOR_VERSION = 5
 """Bump when a rule's firing condition changes (conditions are code, not hashable numbers)."""
 
 SHRINKAGE_CONFIRMED = 40
@@ -443,6 +608,10 @@ def prior_fingerprint() -> str:
         "clean_log_noise": CLEAN_LOG_NOISE,
         "noise_allowance": NOISE_ALLOWANCE,
         "shrinkage": SHRINKAGE_CONFIRMED,
+        "reference_rates": REFERENCE_HONEST_RATE,
+        "reference_rules_per_day": REFERENCE_RULES_PER_DAY,
+        "fraud_share": FRAUD_SHARE,
+        "calibration_pseudo_days": CALIBRATION_PSEUDO_DAYS,
         "flags": [(f.name, f.severity, f.blatant) for f in RED_FLAGS],
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()

@@ -336,6 +336,14 @@ SIGNALS: tuple[Signal, ...] = (
         present=lambda c: (c["rejected_entries"] + c["withdrawn_entries"]) >= 1,
         text=_edits_text,
     ),
+    _hours_signal(
+        "unapproved_change",
+        "changed_after_approval_hours",
+        lambda h: (
+            f"{_h(h)} on approved lines changed after their approval, the change never approved"
+        ),
+        family="after_approval",
+    ),
     Signal(
         name="after_approval",
         family="after_approval",

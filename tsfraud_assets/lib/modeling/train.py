@@ -66,6 +66,7 @@ from tsfraud_assets.lib.modeling.features import (
 )
 from tsfraud_assets.lib.modeling.prior import (
     PRIOR_COLUMNS,
+    FirmCalibration,
     blend,
     evidence_points,
     label_weight,
@@ -110,6 +111,7 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "hours_added_after_approval",
         "project_changed_after_approval",
         "reapproved_by_other",
+        "changed_after_approval_hours",
     }
 )
 """Inputs whose growth can never make a day less suspicious (see module docstring)."""
@@ -134,6 +136,9 @@ class TrainedModel:
     """How far the learner's log-odds move the prior's (prior.label_weight); 0 = prior only."""
     supervised_shift: float = 0.0
     """Added to the learner's log-odds so their firm-wide mean risk equals the prior's."""
+    calibration: FirmCalibration | None = None
+    """The firm's base rates the prior's severities were adjusted to (prior.FirmCalibration),
+    measured on the training days; None: severities as written."""
 
     @property
     def mode(self) -> str:
@@ -151,6 +156,7 @@ class TrainedModel:
             cols,
             self.anomaly.iforest_z(derived["iforest_score"].to_numpy(dtype="float64")),
             derived["peer_deviation"].to_numpy(dtype="float64"),
+            self.calibration,
         )
 
     def design_matrix(self, validated: pd.DataFrame) -> np.ndarray:
@@ -318,6 +324,7 @@ def train_model(
     min_negative_labels: int = 5,
     max_unlabelled: int = 300_000,
     n_threads: int | None = 1,
+    calibrate: bool = True,
 ) -> TrainedModel:
     """Fit the fraud model on what was known at the end of `train_end` (see module docstring).
 
@@ -327,7 +334,8 @@ def train_model(
     `max_unlabelled` caps the presumed-negative days (seeded sample, re-weighted to the total).
     `n_threads` caps OpenMP threads while training (None = library default). It defaults to 1
     because on a shared, busy machine OpenMP spin-waiting turned a 3 s fit into 50 s; results
-    do not depend on it.
+    do not depend on it. `calibrate` adjusts the prior's severities to the firm's own base
+    rates (prior.FirmCalibration); False keeps them as written (for measuring what it adds).
     """
     limit = (
         threadpool_limits(limits=n_threads, user_api="openmp")
@@ -345,6 +353,7 @@ def train_model(
             min_positive_labels=min_positive_labels,
             min_negative_labels=min_negative_labels,
             max_unlabelled=max_unlabelled,
+            calibrate=calibrate,
         )
 
 
@@ -359,6 +368,7 @@ def _train_model(
     min_positive_labels: int,
     min_negative_labels: int,
     max_unlabelled: int,
+    calibrate: bool,
 ) -> TrainedModel:
     if trained_at is None:
         trained_at = datetime.now(UTC)
@@ -385,12 +395,18 @@ def _train_model(
         anomaly=anomaly,
         classifier=None,
         reason_norms=norms,
+        calibration=(
+            FirmCalibration.fit({c: train[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS})
+            if calibrate
+            else None
+        ),
     )
     params: dict[str, Any] = {
         "seed": seed,
         "min_positive_labels": min_positive_labels,
         "min_negative_labels": min_negative_labels,
         "max_unlabelled": max_unlabelled,
+        "calibrate": calibrate,
     }
     config = config_fingerprint(params)
     metrics: dict[str, Any] = {}
@@ -458,6 +474,7 @@ def _train_model(
             "re-centred), floored at the prior on blatant red flags"
         ),
         "prior_fingerprint": prior_fingerprint(),
+        "firm_calibration": model.calibration.to_json() if model.calibration else None,
         "feature_columns": list(FEATURE_COLUMNS),
         "derived_features": list(ANOMALY_COLUMNS),
         "model_inputs": list(MODEL_INPUTS),
@@ -512,7 +529,13 @@ def config_fingerprint(params: dict[str, Any]) -> str:
 def default_config_fingerprint() -> str:
     """The config fingerprint `train_model` records with its default parameters."""
     return config_fingerprint(
-        {"seed": 0, "min_positive_labels": 10, "min_negative_labels": 5, "max_unlabelled": 300_000}
+        {
+            "seed": 0,
+            "min_positive_labels": 10,
+            "min_negative_labels": 5,
+            "max_unlabelled": 300_000,
+            "calibrate": True,
+        }
     )
 
 

@@ -122,7 +122,8 @@ day_features as (
         end as hours_beyond_own_activity,
         coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
         coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d,
-        coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d
+        coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d,
+        employee_days.changed_after_approval_hours
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -191,6 +192,7 @@ rounded as (
         round(cast(rushed_approval_hours as double), 6) as rushed_approval_hours,
         cast(cosubmitted_days_28d as bigint) as cosubmitted_days_28d,
         round(cast(activity_noise_28d as double), 6) as activity_noise_28d,
+        round(cast(changed_after_approval_hours as double), 6) as changed_after_approval_hours,
         work_date
     from day_features
 
@@ -244,6 +246,7 @@ final as (
         rushed_approval_hours,
         cosubmitted_days_28d,
         activity_noise_28d,
+        changed_after_approval_hours,
         work_date
     from rounded
 
