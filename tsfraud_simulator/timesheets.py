@@ -168,6 +168,13 @@ FRAUD_SWITCH_P = 0.35
 FRAUD_NO_REAPPROVAL_P = 0.5
 """Share of post_approval_edit days left under the old approval (the system lets an approved
 line be edited without re-approval); the rest are re-approved fast by someone else."""
+TAG_OFFDESK = 9_005
+"""Generator tag of honest work away from the workstation (calls before the first login,
+meetings after the last): its own, so the rest of a day's draws are unchanged."""
+OFFDESK_P = 0.08
+"""Share of worked days with 0.5-2.5 h of honest work away from the firm's workstation."""
+OFFDESK_LONG_P = 0.25
+"""The same on long days (the evening call with another time zone)."""
 TAG_FIELD = 9_004
 """Generator tag of the field-staff draw (`WorldKnobs.field_share`): which employees work at
 client sites and how much of their work the firm's logs see; drawn only when the knob is set."""
@@ -573,24 +580,36 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     first_seen = int(day_start(day)) + ((start_h - e["utc_offset_h"][w_emp]) * HOUR_S).astype(
         np.int64
     )
-    span_h = w_real + 0.5 + 0.6 * uw[:, 1]
+    # Hours at the firm's workstation: real work less what happened away from it. Calls and
+    # meetings before the first login or after the last (OFFDESK_P of worked days, more on
+    # long days); a client-site day on the client's laptop (offline: the firm's machine sees
+    # 30-55% of it); field staff (`field_share`: 35-65%, every day). The span from first to
+    # last activity covers the desk hours and breaks; active minutes are the desk hours at
+    # the person's activity ratio.
+    ro = np.random.default_rng([firm.params.seed, TAG_OFFDESK, day]).random((len(w_emp), 3))
+    off_p = np.where(long_day[worked], OFFDESK_LONG_P, OFFDESK_P)
+    off_h = np.where(ro[:, 0] < off_p, 0.5 + 2.0 * ro[:, 1], 0.0)
+    desk_h = np.maximum(w_real - off_h, 0.5 * w_real)
+    desk_h = np.where(offline[worked], w_real * (0.3 + 0.25 * uw[:, 2]), desk_h)
     ratio = e["activity_ratio"][w_emp] * (0.93 + 0.07 * uw[:, 2])
-    ratio = np.where(offline[worked], 0.3 + 0.25 * uw[:, 2], ratio)
     if knobs.field_share > 0:  # own generator, one draw per employee, stable across days
         uf = np.random.default_rng([firm.params.seed, TAG_FIELD]).random((n_emp, 2))
         seen = np.where(uf[:, 0] < knobs.field_share, 0.35 + 0.3 * uf[:, 1], 1.0)
-        ratio = ratio * seen[w_emp]
+        desk_h = desk_h * seen[w_emp]
+    span_h = desk_h + 0.5 + 0.6 * uw[:, 1]
     if knobs.activity_noise > 0:  # own generator: the default world draws nothing extra
         noise = np.random.default_rng([firm.params.seed, TAG_NOISE, day])
-        ratio = np.clip(
-            ratio * np.exp(knobs.activity_noise * noise.standard_normal(len(ratio))), 0.05, 1.0
-        )
+        zn = noise.standard_normal((2, len(ratio)))
+        ratio = np.clip(ratio * np.exp(knobs.activity_noise * zn[0]), 0.05, 1.0)
+        # a machine left on, an agent that starts late: the span is noisy too, less so
+        span_h = np.clip(span_h * np.exp(0.5 * knobs.activity_noise * zn[1]), 0.25, 20.0)
+    minutes = np.minimum(np.round(desk_h * 60 * ratio), np.floor(span_h * 60))
     activity = {
         "emp": w_emp,
         "day": np.full(len(w_emp), day, dtype=np.int64),
         "first_seen": first_seen,
         "last_seen": first_seen + (span_h * HOUR_S).astype(np.int64),
-        "minutes": np.round(w_real * 60 * ratio).astype(np.int64),
+        "minutes": minutes.astype(np.int64),
     }
 
     # --- ground truth and investigations -------------------------------------------------

@@ -164,6 +164,30 @@ def test_field_staff_show_a_habitually_low_activity_ratio_on_honest_days(tmp_pat
         WorldKnobs(field_share=1.5)
 
 
+def test_presence_spans_cover_honest_days_mostly_and_padded_days_not(tmp_path: Path) -> None:
+    """The span from first to last activity covers an honest day's work and its breaks, except
+    when work happened away from the firm's machine (calls before login, client laptops: a
+    minority of days); padded hours were never worked, so the span falls short of the claim."""
+    sim = run_sim(tmp_path, "spans", employees=150, days=40, seed=8)
+    days = sim.q(
+        "SELECT a.employee_id, a.activity_date AS work_date, h.h, a.active_minutes / 60.0 AS "
+        "active, (julianday(a.last_seen_at) - julianday(a.first_seen_at)) * 24 AS span "
+        "FROM workstation_activity a JOIN (SELECT employee_id, work_date, sum(hours) AS h FROM "
+        "timesheet_entries WHERE status IN ('submitted', 'approved') GROUP BY 1, 2) h "
+        "ON h.employee_id = a.employee_id AND h.work_date = a.activity_date"
+    )
+    days["work_date"] = days["work_date"].astype(str)
+    truth = sim.truth.assign(work_date=sim.truth["work_date"].astype(str))
+    days = days.merge(truth, on=["employee_id", "work_date"], how="left")
+    honest = days[~days["is_fraud"].fillna(False).astype(bool)]
+    short = (honest.h - honest.span) >= 1.5
+    assert 0.002 < short.mean() < 0.05  # honest off-desk work exists, and is the exception
+    assert (honest.active <= honest.span + 1e-6).all()  # active minutes fit in the span
+    padded = days[days["fraud_type"] == "padding"]
+    assert len(padded) > 10
+    assert ((padded.h - padded.span) >= 1.0).mean() > 0.6
+
+
 def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown fraud type"):
         WorldKnobs(never_confirmed=("embezzlement",))
