@@ -288,13 +288,20 @@ def print_reference_rates(root: Path, names: list[str]) -> None:
 
 
 def measure(
-    world: World, workdir: Path, days: int, train_share: float, calibrate: bool = True
+    world: World,
+    workdir: Path,
+    days: int,
+    train_share: float,
+    calibrate: bool = True,
+    zeroed: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     settings = configure(workdir)
     warehouse = DuckDBWarehouse(path=settings.duckdb_path)
     features = warehouse.query(f"select * from {warehouse.relation('employee_day_features')}")
     labels = warehouse.query(f"select * from {warehouse.relation('investigation_labels')}")
     truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
+    for column in zeroed:  # what the model gives without these signals (--zero)
+        features[column] = 0
     train_end = START + dt.timedelta(days=max(1, round(days * train_share)) - 1)
     t0 = time.monotonic()
     model = train_model(
@@ -458,6 +465,11 @@ def main() -> None:
         help="score with the prior's severities as written (no firm base-rate calibration)",
     )
     parser.add_argument(
+        "--zero",
+        metavar="COLUMN,...",
+        help="set these feature columns to 0 before training and scoring (what a signal adds)",
+    )
+    parser.add_argument(
         "--reference-rates",
         action="store_true",
         help="print honest-day red-flag rates on the kept worlds named by --only, then stop",
@@ -489,7 +501,14 @@ def main() -> None:
             prep = prepare(world, wdir, args.employees, args.days)
             if args.rebuild_features:
                 print(f"{world.name}: dbt re-run in {rebuild_features(wdir):.0f} s", flush=True)
-            row = measure(world, wdir, args.days, args.train_share, not args.no_calibration)
+            row = measure(
+                world,
+                wdir,
+                args.days,
+                args.train_share,
+                calibrate=not args.no_calibration,
+                zeroed=tuple(c for c in (args.zero or "").split(",") if c),
+            )
             rows.append(row)
             res = row["results"]["model"]
             print(

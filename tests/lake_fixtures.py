@@ -63,6 +63,7 @@ PROCESSED_TIMESHEET_ENTRY_SCHEMA = pa.schema(
         ("is_manager_approved", pa.bool_()),
         ("active_minutes", pa.int32()),
         ("has_activity", pa.bool_()),
+        ("presence_minutes", pa.int32()),
         ("day_counted_hours", pa.float64()),
         ("day_entry_count", pa.int32()),
         ("is_duplicate_line", pa.bool_()),

@@ -159,9 +159,13 @@ class Lake:
             explicit = [r["active_minutes"] for r in rows if r["active_minutes"] is not None]
             active = explicit[0] if explicit else int(counted * 60)
             has_activity = all(r["has_activity"] for r in rows)
+            spans = [r["presence_minutes"] for r in rows if r.get("presence_minutes") is not None]
+            # the span covers the counted hours and a lunch break unless a test says otherwise
+            presence = spans[0] if spans else int(counted * 60) + 45
             for r in rows:
                 r["active_minutes"] = active if has_activity else 0
                 r["has_activity"] = has_activity
+                r["presence_minutes"] = presence if has_activity else None
                 r["day_counted_hours"] = counted
                 r["day_entry_count"] = len(rows)
 
@@ -383,6 +387,12 @@ def build_habit_scenarios(lake: Lake) -> None:
     lake.entry(176, T, 3, project_id=2)
     lake.entry(177, T, 8, updated_at=approved + timedelta(minutes=30))
     lake.entry(178, T, 8, status="submitted", updated_at=at(T, 18) + timedelta(days=3))
+
+    # Presence: 179 claims 10 h on T while the workstation was seen from first to last for
+    # 7.5 h. 175 works at client sites: every day 8 h claimed over a 5 h span, T included.
+    lake.entry(179, T, 10, presence_minutes=450)
+    for offset in (*PRIOR_WEEKDAYS, 0):
+        lake.entry(175, d(offset), 8, presence_minutes=300)
 
 
 def case(
@@ -772,6 +782,19 @@ def test_cosubmissions_count_repeated_same_minute_entries_with_one_colleague(
     assert feature(features, 171, d(-6))["cosubmitted_days_28d"] == 1  # the first time
     assert feature(features, 172)["cosubmitted_days_28d"] == 1  # a one-off coincidence
     assert feature(features, 174)["cosubmitted_days_28d"] == 0  # another channel
+
+
+def test_hours_beyond_the_presence_span_and_the_persons_usual_gap(
+    features: list[dict[str, Any]],
+) -> None:
+    stayed_late = feature(features, 179)
+    assert stayed_late["hours_beyond_presence"] == pytest.approx(2.5)
+    assert stayed_late["usual_hours_beyond_presence_28d"] == 0  # no five earlier days
+    field = feature(features, 175)
+    assert field["hours_beyond_presence"] == pytest.approx(3.0)
+    assert field["usual_hours_beyond_presence_28d"] == pytest.approx(3.0)  # their habit
+    assert feature(features, 101)["hours_beyond_presence"] == 0  # span covers the day
+    assert feature(features, 142)["hours_beyond_presence"] == 0  # no activity: no span
 
 
 def test_an_approved_line_changed_later_without_a_new_approval(

@@ -447,6 +447,28 @@ def test_activity_of_the_employee_day_or_zero(spark: SparkSession) -> None:
     }
 
 
+def test_presence_span_runs_from_first_to_last_activity_seen(spark: SparkSession) -> None:
+    """The minutes at the firm's machine, idle time included: 8:00 to 17:00 is 540, however
+    few of them were active; no activity row, no span (null, not 0: unknown, not absent)."""
+    raw = entries(
+        spark,
+        {"entry_id": 1, "employee_id": 10},
+        {"entry_id": 2, "employee_id": 11},
+        {"entry_id": 3, "employee_id": 12},
+    )
+    act = activity(
+        spark,
+        {"employee_id": 10, "active_minutes": 120},
+        {
+            "employee_id": 11,
+            "first_seen_at": dt.datetime(2024, 3, 6, 9, 15),
+            "last_seen_at": dt.datetime(2024, 3, 6, 12, 45),
+        },
+    )
+    out = by_entry(with_activity(raw, act))
+    assert {k: r["presence_minutes"] for k, r in out.items()} == {1: 540, 2: 210, 3: None}
+
+
 # --- lags and approval ------------------------------------------------------------------------
 
 

@@ -299,6 +299,11 @@ def test_validate_features_names_missing_and_null_columns() -> None:
         validate_features(good.drop(columns=["leave_hours", "rule_flag_count"]))
     # a warehouse built before a feature existed: the message says how to rebuild it
     assert "--full-refresh --select employee_day_features" in str(err.value)
+    assert "presence_minutes" not in str(err.value)
+    with pytest.raises(FeatureValidationError) as err:
+        validate_features(good.drop(columns=["hours_beyond_presence"]))
+    # a lake whose days were all processed before the presence span existed: Spark first
+    assert "`tsfraud run` one day first" in str(err.value)
     with pytest.raises(FeatureValidationError, match="employee_id") as err:
         validate_features(good.drop(columns=["employee_id"]))
     assert "full-refresh" not in str(err.value)  # a broken mart, not an old one
@@ -519,6 +524,29 @@ def test_reasons_on_hand_built_days(model: TrainedModel) -> None:
     for text in (leave, padded, dup):
         assert 1 <= len(text.split(SEPARATOR)) <= 3
     assert model.explain(days) == model.explain(days)  # deterministic
+
+
+def test_the_presence_reason_says_how_far_the_claim_exceeds_time_at_the_machine(
+    model: TrainedModel,
+) -> None:
+    """Claimed beyond the first-to-last activity span: said in hours, against the person's own
+    usual gap; a client-site worker whose gap is their habit gets no such reason."""
+    away, habit = model.explain(
+        frame(
+            [
+                honest_row(1, total_hours=10.0, active_hours=9.9, hours_beyond_presence=3.0),
+                honest_row(
+                    2,
+                    total_hours=8.0,
+                    active_hours=8.3,
+                    hours_beyond_presence=3.0,
+                    usual_hours_beyond_presence_28d=3.0,
+                ),
+            ]
+        )
+    )
+    assert "claimed 10.0 h, 3.0 h more than the time from first to last workstation" in away
+    assert "first to last workstation" not in habit
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,11 @@
     low baseline, so their ordinary days no longer look like padding against a firm-wide
     threshold. `activity_noise_28d` says how noisy the firm's activity logs are (the day's
     median of everyone's own spread): on noisy logs a shortfall means less.
+
+    The same window gives the person's usual *presence gap*: claimed hours beyond the span
+    from first to last activity seen, 25th percentile over the 28 days before (>= 5 days with
+    a span). Field staff whose work happens mostly on a client's machine have a large gap
+    every day; a padder who pads half their days still has honest days below the quartile.
 #}
 with employee_days as (
 
@@ -18,7 +23,8 @@ with employee_days as (
         employee_id,
         work_date,
         total_hours,
-        active_hours
+        active_hours,
+        presence_hours
     from {{ ref('int_employee_days') }}
 
 ),
@@ -29,12 +35,16 @@ prior_days as (
         employee_id,
         work_date,
         case
-            when active_hours / total_hours > 1.5 then 1.5
-            else active_hours / total_hours
-        end as activity_ratio
+            when active_hours > 0 and active_hours / total_hours > 1.5 then 1.5
+            when active_hours > 0 then active_hours / total_hours
+        end as activity_ratio,
+        case
+            when presence_hours is not null
+                then greatest(total_hours - presence_hours, 0)
+        end as presence_gap
     from employee_days
     where total_hours > 0
-        and active_hours > 0
+        and (active_hours > 0 or presence_hours is not null)
 
 ),
 
@@ -43,7 +53,8 @@ day_with_history as (
     select
         employee_days.employee_id,
         employee_days.work_date,
-        prior_days.activity_ratio
+        prior_days.activity_ratio,
+        prior_days.presence_gap
     from employee_days
     left join prior_days
         on prior_days.employee_id = employee_days.employee_id
@@ -64,7 +75,10 @@ baselines as (
         end as own_activity_ratio_28d,
         case
             when count(activity_ratio) >= 5 then stddev_samp(activity_ratio)
-        end as own_activity_ratio_sd_28d
+        end as own_activity_ratio_sd_28d,
+        case
+            when count(presence_gap) >= 5 then {{ percentile('presence_gap', 0.25) }}
+        end as own_presence_gap_28d
     from day_with_history
     group by employee_id, work_date
 
@@ -90,6 +104,7 @@ select
     baselines.ratio_days_28d,
     baselines.own_activity_ratio_28d,
     baselines.own_activity_ratio_sd_28d,
+    baselines.own_presence_gap_28d,
     firm_noise.activity_noise_28d
 from baselines
 left join firm_noise

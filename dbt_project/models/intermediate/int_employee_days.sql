@@ -59,6 +59,9 @@ employee_days as (
 
         cast(max(coalesce(active_minutes, 0)) as double) / 60 as active_hours,
         max(case when has_activity then 1 else 0 end) = 1 as has_activity,
+        -- first to last activity seen; null without activity or on partitions processed
+        -- before the column existed
+        cast(max(presence_minutes) as double) / 60 as presence_hours,
 
         sum(case when is_counted and is_on_leave then hours else 0 end) as leave_hours,
         sum(case when is_counted and is_holiday then hours else 0 end) as holiday_hours,

@@ -57,6 +57,8 @@ typed as (
         cast(is_manager_approved as boolean) as is_manager_approved,
         cast(active_minutes as integer) as active_minutes,
         cast(has_activity as boolean) as has_activity,
+        -- null on partitions processed before the column existed (read by name): unknown
+        cast(presence_minutes as integer) as presence_minutes,
         cast(day_counted_hours as double) as day_counted_hours,
         cast(day_entry_count as integer) as day_entry_count,
         cast(is_duplicate_line as boolean) as is_duplicate_line

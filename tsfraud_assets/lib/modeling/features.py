@@ -69,6 +69,9 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "activity_noise_28d",
     # an approved line changed later, the change never approved (any single extract shows it)
     "changed_after_approval_hours",
+    # claimed hours beyond the first-to-last activity span, and the person's usual gap
+    "hours_beyond_presence",
+    "usual_hours_beyond_presence_28d",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""
@@ -121,6 +124,11 @@ def validate_features(
                 "--select employee_day_features --project-dir dbt_project --profiles-dir "
                 "dbt_project` (with the deployment's TSFRAUD_* settings), then run again"
             )
+            if "hours_beyond_presence" in missing:
+                hint += (
+                    "; if dbt then reports that presence_minutes does not exist, no day has "
+                    "been processed by this version's Spark job yet: `tsfraud run` one day first"
+                )
         raise FeatureValidationError(
             "employee_day_features is missing required column(s): " + ", ".join(missing) + hint
         )

@@ -45,6 +45,12 @@ floor exists to prevent. So the curve overstates risk in the 6-9 point band on t
 firm it is a simulator-calibrated expert curve, not a measured probability; labels re-centre
 the learner on it (see train.py).
 
+The presence span (claimed hours beyond the first-to-last workstation activity, against the
+person's usual gap: `hours_beyond_presence`) is *not* a red flag: as two flags (2 + 1 points)
+it lowered the tuned worlds' PR-AUC (default 0.918 -> 0.892, no-cases 0.816 -> 0.776), because
+honest work away from the machine shows the same shortfall as padding and the activity flags
+already count it. It is a learner input and a reason (what an investigator checks first).
+
 Blatant flags also set a *floor* (`blend`): whatever the labels say, a day with one keeps at
 least its prior risk, and is at least a `medium` risk in words and always eligible for the list
 (a single duplicated line is often honest, but always worth a look). Labels can raise such a
@@ -384,7 +390,7 @@ def red_flag_matrix(cols: Columns) -> np.ndarray:
 REFERENCE_HONEST_RATE: dict[str, float] = {
     "no_activity": 0.0040,
     "reciprocal_approval": 0.0005,
-    "activity_gap": 0.0385,
+    "activity_gap": 0.0693,
     "late_batch": 0.0153,
     "self_approved": 0.0119,
     "over_own_baseline": 0.0478,
@@ -395,8 +401,8 @@ REFERENCE_HONEST_RATE: dict[str, float] = {
     "reapproved_by_other": 0.0005,
     "deleted_after_approval": 0.0005,
     "changed_after_approval": 0.0005,
-    "beyond_own_activity": 0.0260,
-    "far_beyond_own_activity": 0.0084,
+    "beyond_own_activity": 0.0365,
+    "far_beyond_own_activity": 0.0072,
     "rushed_approval": 0.0005,
     "coordinated_submission": 0.0005,
 }
@@ -404,7 +410,7 @@ REFERENCE_HONEST_RATE: dict[str, float] = {
 (the tuned `default` and `no-cases` worlds of benchmarks/detection_grid.py, all 90 days, from
 the ground truth; `detection_grid.py --reference-rates` prints them). Flags that fired on
 fewer than 0.05% of honest days there are set to 0.05%: below that the estimate is noise."""
-REFERENCE_RULES_PER_DAY = 0.071
+REFERENCE_RULES_PER_DAY = 0.085
 """Mean count of the firm's own rules that are *not* a blatant flag's twin (long day, hours
 over activity, bulk back-dating, approval conflict: `soft_rule_count`) over honest
 employee-days in the same reference worlds. The rules that restate a blatant flag (hours on

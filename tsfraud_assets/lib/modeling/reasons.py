@@ -181,6 +181,14 @@ def _after_approval_text(c: Columns, i: int) -> str:
     return ", ".join(parts)
 
 
+def beyond_own_presence(c: Columns) -> np.ndarray:
+    """Claimed hours beyond the day's presence span, less the person's usual such gap."""
+    return np.asarray(
+        np.asarray(c["hours_beyond_presence"]) - np.asarray(c["usual_hours_beyond_presence_28d"]),
+        dtype="float64",
+    )
+
+
 def _hours_signal(name: str, column: str, text: Callable[[float], str], *, family: str) -> Signal:
     """A signal that is simply 'some hours of a kind that should be zero'."""
     return Signal(
@@ -304,6 +312,22 @@ SIGNALS: tuple[Signal, ...] = (
             f"claimed {_h(c['total_hours'][i])} with {_h(c['active_hours'][i])} of workstation "
             f"activity: at this person's usual activity ({_pct(c['own_activity_ratio_28d'][i])} "
             f"of claimed hours) {_h(c['hours_beyond_own_activity'][i])} are unaccounted for"
+        ),
+    ),
+    Signal(
+        name="presence",
+        family="activity",
+        columns=("hours_beyond_presence", "usual_hours_beyond_presence_28d", "total_hours"),
+        value=lambda c: c["hours_beyond_presence"] - c["usual_hours_beyond_presence_28d"],
+        present=lambda c: beyond_own_presence(c) >= 1.5,
+        text=lambda c, i: (
+            f"claimed {_h(c['total_hours'][i])}, {_h(c['hours_beyond_presence'][i])} more than "
+            "the time from first to last workstation activity that day"
+            + (
+                f" (usually {_h(c['usual_hours_beyond_presence_28d'][i])} for this person)"
+                if c["usual_hours_beyond_presence_28d"][i] >= 0.25
+                else ""
+            )
         ),
     ),
     Signal(

@@ -112,6 +112,7 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "project_changed_after_approval",
         "reapproved_by_other",
         "changed_after_approval_hours",
+        "hours_beyond_presence",
     }
 )
 """Inputs whose growth can never make a day less suspicious (see module docstring)."""

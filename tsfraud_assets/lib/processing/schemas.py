@@ -158,6 +158,7 @@ PROCESSED_TIMESHEET_ENTRIES = _struct(
     ("is_manager_approved", _BOOL),
     ("active_minutes", _INT),
     ("has_activity", _BOOL),
+    ("presence_minutes", _INT),
     ("day_counted_hours", _DOUBLE),
     ("day_entry_count", _INT),
     ("is_duplicate_line", _BOOL),

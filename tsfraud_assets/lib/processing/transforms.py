@@ -213,16 +213,21 @@ def with_weekend(entries: DataFrame) -> DataFrame:
 
 
 def with_activity(entries: DataFrame, activity: DataFrame) -> DataFrame:
-    """The employee-day's recorded workstation minutes; no row means no recorded activity."""
+    """The employee-day's recorded workstation minutes and its presence span (minutes from
+    the first to the last activity seen: the time at the firm's machine, idle time included);
+    no row means no recorded activity (0 minutes, no span: null)."""
     x = "_activity"
     same_day = activity.alias(x).where(
         (F.col(f"{x}.employee_id") == _outer("employee_id")) & (F.col(f"{x}.{D}") == _outer(D))
     )
     minutes = same_day.select(F.max(f"{x}.active_minutes")).scalar()
+    span = F.timestamp_diff("MINUTE", F.col(f"{x}.first_seen_at"), F.col(f"{x}.last_seen_at"))
+    presence = same_day.select(F.max(span)).scalar()
     return entries.alias(_ENTRY).withColumns(
         {
             "active_minutes": F.coalesce(minutes, F.lit(0)).cast("int"),
             "has_activity": same_day.exists(),
+            "presence_minutes": presence.cast("int"),
         }
     )
 

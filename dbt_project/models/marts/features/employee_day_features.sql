@@ -123,7 +123,14 @@ day_features as (
         coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
         coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d,
         coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d,
-        employee_days.changed_after_approval_hours
+        employee_days.changed_after_approval_hours,
+        -- claimed hours beyond the span from first to last activity seen (0 without one)
+        case
+            when employee_days.presence_hours is not null
+                then greatest(employee_days.total_hours - employee_days.presence_hours, 0)
+            else 0
+        end as hours_beyond_presence,
+        coalesce(activity_baselines.own_presence_gap_28d, 0) as usual_hours_beyond_presence_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -193,6 +200,9 @@ rounded as (
         cast(cosubmitted_days_28d as bigint) as cosubmitted_days_28d,
         round(cast(activity_noise_28d as double), 6) as activity_noise_28d,
         round(cast(changed_after_approval_hours as double), 6) as changed_after_approval_hours,
+        round(cast(hours_beyond_presence as double), 6) as hours_beyond_presence,
+        round(cast(usual_hours_beyond_presence_28d as double), 6)
+            as usual_hours_beyond_presence_28d,
         work_date
     from day_features
 
@@ -247,6 +257,8 @@ final as (
         cosubmitted_days_28d,
         activity_noise_28d,
         changed_after_approval_hours,
+        hours_beyond_presence,
+        usual_hours_beyond_presence_28d,
         work_date
     from rounded
 
