@@ -170,6 +170,14 @@ WORLDS: tuple[World, ...] = (
         "client-site staff, subtle padding-heavy fraud, random audits, some log noise",
     ),
     World(
+        "off-desk",
+        53,
+        WorldKnobs(offdesk_rate=3.0, selection="tips", investigation_rate=0.5),
+        "held-out",
+        "a firm of calls and meetings: honest work away from the workstation three times as "
+        "common (a quarter of worked days), tips-driven investigations",
+    ),
+    World(
         "many-labels",
         31,
         WorldKnobs(investigation_rate=4.0, confirm_rate=1.0),

@@ -34,6 +34,7 @@ _CREATE_ONLY = (
     "activity_noise",
     "lookalike_rate",
     "field_share",
+    "offdesk_rate",
 )
 
 
@@ -103,6 +104,11 @@ def register(subparsers: Any) -> None:
         "--lookalike-rate", type=float, help="multiplier on honest look-alike behaviour"
     )
     knobs.add_argument(
+        "--offdesk-rate",
+        type=float,
+        help="multiplier on honest work away from the workstation (1 = 8%% of worked days)",
+    )
+    knobs.add_argument(
         "--field-share",
         type=float,
         help="share of employees at client sites whose work the firm's activity logs barely see",
@@ -122,6 +128,7 @@ def knobs_from_args(args: argparse.Namespace) -> WorldKnobs | None:
             "activity_noise",
             "lookalike_rate",
             "field_share",
+            "offdesk_rate",
         )
         if getattr(args, k, None) is not None
     }

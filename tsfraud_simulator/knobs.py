@@ -51,6 +51,9 @@ class WorldKnobs:
     lookalike_rate: float = 1.0
     """Multiplier on honest look-alike behaviour (holiday shifts, offline client days,
     repeated lines, long days)."""
+    offdesk_rate: float = 1.0
+    """Multiplier on honest work away from the workstation (calls before the first login,
+    meetings after the last: 8% of worked days and a quarter of long days at 1.0)."""
     field_share: float = 0.0
     """Share of employees who work mostly at client sites on the client's laptops: the firm's
     workstation logs see only 35-65% of their real hours, every day. Their own habit, not
@@ -67,6 +70,8 @@ class WorldKnobs:
             raise ValueError("confirm_rate is a share in [0, 1]")
         if self.investigation_rate < 0 or self.activity_noise < 0 or self.lookalike_rate < 0:
             raise ValueError("investigation_rate, activity_noise and lookalike_rate must be >= 0")
+        if not 0 <= self.offdesk_rate <= 4:
+            raise ValueError("offdesk_rate is a multiplier in [0, 4]")
         if not 0 <= self.field_share <= 1:
             raise ValueError("field_share is a share of employees in [0, 1]")
         unknown = sorted((set(self.fraud_mix) | set(self.never_confirmed)) - set(names))

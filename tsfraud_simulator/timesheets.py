@@ -587,7 +587,7 @@ def generate_day(firm: Firm, day: int) -> DayBatch:
     # last activity covers the desk hours and breaks; active minutes are the desk hours at
     # the person's activity ratio.
     ro = np.random.default_rng([firm.params.seed, TAG_OFFDESK, day]).random((len(w_emp), 3))
-    off_p = np.where(long_day[worked], OFFDESK_LONG_P, OFFDESK_P)
+    off_p = np.where(long_day[worked], OFFDESK_LONG_P, OFFDESK_P) * knobs.offdesk_rate
     off_h = np.where(ro[:, 0] < off_p, 0.5 + 2.0 * ro[:, 1], 0.0)
     desk_h = np.maximum(w_real - off_h, 0.5 * w_real)
     desk_h = np.where(offline[worked], w_real * (0.3 + 0.25 * uw[:, 2]), desk_h)

@@ -183,6 +183,17 @@ def test_presence_spans_cover_honest_days_mostly_and_padded_days_not(tmp_path: P
     short = (honest.h - honest.span) >= 1.5
     assert 0.002 < short.mean() < 0.05  # honest off-desk work exists, and is the exception
     assert (honest.active <= honest.span + 1e-6).all()  # active minutes fit in the span
+    busy = run_sim(
+        tmp_path, "busy", employees=150, days=40, seed=8, knobs=WorldKnobs(offdesk_rate=3)
+    )
+    b_days = busy.q(
+        "SELECT a.employee_id, a.activity_date AS work_date, h.h, "
+        "(julianday(a.last_seen_at) - julianday(a.first_seen_at)) * 24 AS span "
+        "FROM workstation_activity a JOIN (SELECT employee_id, work_date, sum(hours) AS h FROM "
+        "timesheet_entries WHERE status IN ('submitted', 'approved') GROUP BY 1, 2) h "
+        "ON h.employee_id = a.employee_id AND h.work_date = a.activity_date"
+    )
+    assert ((b_days.h - b_days.span) >= 1.5).mean() > 2 * short.mean()  # offdesk_rate works
     padded = days[days["fraud_type"] == "padding"]
     assert len(padded) > 10
     assert ((padded.h - padded.span) >= 1.0).mean() > 0.6
@@ -213,6 +224,8 @@ def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
             "padding=3,duplicate=0",
             "--field-share",
             "0.2",
+            "--offdesk-rate",
+            "2",
         ]
     )
     assert code == 0
@@ -223,5 +236,6 @@ def test_knobs_are_validated_and_reach_the_cli(tmp_path: Path) -> None:
         never_confirmed=("padding",),
         fraud_mix={"padding": 3.0, "duplicate": 0.0},
         field_share=0.2,
+        offdesk_rate=2.0,
     )
     assert dt.date(2026, 3, 2)  # the start parsed as a date (no error above)
