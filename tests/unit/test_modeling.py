@@ -545,7 +545,7 @@ def test_the_presence_reason_says_how_far_the_claim_exceeds_time_at_the_machine(
             ]
         )
     )
-    assert "claimed 10.0 h, 3.0 h more than the time from first to last workstation" in away
+    assert "3.0 h claimed beyond the time from first to last workstation activity" in away
     assert "first to last workstation" not in habit
 
 

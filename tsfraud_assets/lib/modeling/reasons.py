@@ -321,8 +321,8 @@ SIGNALS: tuple[Signal, ...] = (
         value=lambda c: c["hours_beyond_presence"] - c["usual_hours_beyond_presence_28d"],
         present=lambda c: beyond_own_presence(c) >= 1.5,
         text=lambda c, i: (
-            f"claimed {_h(c['total_hours'][i])}, {_h(c['hours_beyond_presence'][i])} more than "
-            "the time from first to last workstation activity that day"
+            f"{_h(c['hours_beyond_presence'][i])} claimed beyond the time from first to last "
+            "workstation activity that day"
             + (
                 f" (usually {_h(c['usual_hours_beyond_presence_28d'][i])} for this person)"
                 if c["usual_hours_beyond_presence_28d"][i] >= 0.25
