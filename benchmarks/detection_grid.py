@@ -305,7 +305,10 @@ def measure(
 ) -> dict[str, Any]:
     settings = configure(workdir)
     warehouse = DuckDBWarehouse(path=settings.duckdb_path)
-    features = warehouse.query(f"select * from {warehouse.relation('employee_day_features')}")
+    features = warehouse.query(
+        f"select * from {warehouse.relation('employee_day_features')} "
+        "order by work_date, employee_id"  # ties in a daily list break by row order
+    )
     labels = warehouse.query(f"select * from {warehouse.relation('investigation_labels')}")
     truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
     for column in zeroed:  # what the model gives without these signals (--zero)

@@ -714,6 +714,19 @@ def test_baselines() -> None:
     assert a["fraud_score"].between(0, 1).all()
 
 
+def test_the_isolation_forest_baseline_does_not_depend_on_row_order(
+    synthetic: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """A warehouse query without ORDER BY returns rows in any order; the baseline a benchmark
+    prints must not change with it (the forest subsamples rows by position)."""
+    features = synthetic[0].head(3000)
+    shuffled = features.sample(frac=1.0, random_state=3)
+    key = ["employee_id", "work_date"]
+    a = baseline_isolation_forest_scores(features, seed=0).sort_values(key).reset_index(drop=True)
+    b = baseline_isolation_forest_scores(shuffled, seed=0).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
 # ---------------------------------------------------------------------------------------------
 # Promotion
 # ---------------------------------------------------------------------------------------------

@@ -181,5 +181,8 @@ def baseline_isolation_forest_scores(features: pd.DataFrame, seed: int = 0) -> p
     if len(feats) == 0:
         return _score_frame(feats, np.zeros(0))
     x = feats.loc[:, list(BASELINE_IFOREST_COLUMNS)].to_numpy(dtype="float64")
-    forest = IsolationForest(n_estimators=100, random_state=seed, n_jobs=1).fit(x)
+    # Fitted in a canonical row order: the forest's subsamples are drawn by position, so a
+    # warehouse query without ORDER BY would otherwise give another baseline on every run.
+    order = np.lexsort((feats["employee_id"].to_numpy(), feats["work_date"].to_numpy()))
+    forest = IsolationForest(n_estimators=100, random_state=seed, n_jobs=1).fit(x[order])
     return _score_frame(feats, -forest.score_samples(x))
