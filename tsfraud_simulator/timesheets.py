@@ -139,8 +139,9 @@ INTENSITY_PADDING = {
     "subtle": ((1.08, 0.12, 1), (1.05, 0.1, 1)),
     "blatant": ((1.4, 0.6, 3), (1.3, 0.4, 2)),
 }
-TAG_BUDDY = 9_002
-"""Seed tag of the buddy / proxy generator (only used when the world has such pairs)."""
+TAG_BUDDY = 9_006
+"""Seed tag of the buddy / proxy generator (only used when the world has such pairs). Was
+9_002, the post-approval edit generator's tag, so both drew the same stream on a day."""
 BUDDY_WORKED_SHARE = {"default": (0.3, 0.35), "subtle": (0.55, 0.25), "blatant": (0.0, 0.3)}
 """Share of the claimed day a buddy-covered person really works: low + u * span (they come
 late, leave early, or do not come at all; the colleague files a full day for them)."""
