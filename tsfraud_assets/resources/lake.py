@@ -10,10 +10,11 @@ never a mix, and a crash mid-write leaves only an ignored temporary file behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,23 +103,15 @@ class Lake(dg.ConfigurableResource):
         final = f"{directory}/{name}"
         if fs.exists(final):
             raise FileExistsError(f"{self.uri(*parts, name)} exists: append-only files stay")
-        target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
         fs.makedirs(directory, exist_ok=True)
-        try:
-            with fs.open(target, "wb") as f:
-                pq.write_table(
-                    data,
-                    f,
-                    compression=COMPRESSION,
-                    use_dictionary=dictionary_columns(data.schema),
-                    row_group_size=ROW_GROUP_ROWS,
-                )
-            if self.is_local:
-                fs.mv(target, final)
-        except BaseException:
-            if self.is_local and fs.exists(target):
-                fs.rm(target)
-            raise
+        with self._publishing(fs, directory, final) as target, fs.open(target, "wb") as f:
+            pq.write_table(
+                data,
+                f,
+                compression=COMPRESSION,
+                use_dictionary=dictionary_columns(data.schema),
+                row_group_size=ROW_GROUP_ROWS,
+            )
         return WriteStats(path=self.uri(*parts, name), rows=data.num_rows, bytes=fs.size(final))
 
     def delete_partition(self, dataset: str, day: dt.date) -> None:
@@ -126,33 +119,41 @@ class Lake(dg.ConfigurableResource):
         if fs.exists(path):
             fs.rm(path, recursive=True)
 
-    def _write_file(
-        self, parts: list[str], schema: pa.Schema, batches: Iterable[pa.RecordBatch]
-    ) -> WriteStats:
-        fs, directory = self._path(*parts)
-        final = f"{directory}/{DATA_FILE}"
+    @contextlib.contextmanager
+    def _publishing(self, fs: Any, directory: str, final: str) -> Iterator[str]:
+        """The path to write `final` through. In a local folder: a hidden temporary file, moved
+        into place once complete (a reader never sees half a file) and removed if the write
+        fails. On S3 the object itself: a PUT appears whole or not at all."""
         target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
-        fs.makedirs(directory, exist_ok=True)
-        rows = 0
         try:
-            with (
-                fs.open(target, "wb") as f,
-                pq.ParquetWriter(
-                    f,
-                    schema,
-                    compression=COMPRESSION,
-                    use_dictionary=dictionary_columns(schema),
-                ) as writer,
-            ):
-                for batch in batches:
-                    writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
-                    rows += batch.num_rows
+            yield target
             if self.is_local:
                 fs.mv(target, final)
         except BaseException:
             if self.is_local and fs.exists(target):
                 fs.rm(target)
             raise
+
+    def _write_file(
+        self, parts: list[str], schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> WriteStats:
+        fs, directory = self._path(*parts)
+        final = f"{directory}/{DATA_FILE}"
+        fs.makedirs(directory, exist_ok=True)
+        rows = 0
+        with (
+            self._publishing(fs, directory, final) as target,
+            fs.open(target, "wb") as f,
+            pq.ParquetWriter(
+                f,
+                schema,
+                compression=COMPRESSION,
+                use_dictionary=dictionary_columns(schema),
+            ) as writer,
+        ):
+            for batch in batches:
+                writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+                rows += batch.num_rows
         # Whatever else a partition held (an earlier layout, a crashed write's leftovers)
         # would be read alongside the new file, so it goes.
         for other in fs.ls(directory, detail=False):
@@ -179,15 +180,8 @@ class Lake(dg.ConfigurableResource):
         finals = [f"{directory}/{name}" for name in names]
         size = 0
         for local, final in zip(files, finals, strict=True):
-            target = f"{directory}/.{uuid.uuid4().hex}.inprogress" if self.is_local else final
-            try:
+            with self._publishing(fs, directory, final) as target:
                 fs.put_file(str(local), target)
-                if self.is_local:
-                    fs.mv(target, final)
-            except BaseException:
-                if self.is_local and fs.exists(target):
-                    fs.rm(target)
-                raise
             size += int(fs.size(final))
         keep = {f.rstrip("/") for f in finals}
         for other in fs.ls(directory, detail=False):
