@@ -34,9 +34,11 @@ reciprocal_approvals as (
     inner join approvals as returned_favour
         on returned_favour.employee_id = approved.approver_id
         and returned_favour.approver_id = approved.employee_id
-        and returned_favour.work_date <= approved.work_date
-        and returned_favour.work_date
-            >= cast({{ dbt.dateadd('day', -28, 'approved.work_date') }} as date)
+        and {{
+            in_trailing_window(
+                'returned_favour.work_date', 'approved.work_date', include_day=true
+            )
+        }}
 
 )
 

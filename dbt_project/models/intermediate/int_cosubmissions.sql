@@ -90,8 +90,7 @@ repeated as (
     inner join pairs as history
         on history.employee_id = today.employee_id
         and history.partner_id = today.partner_id
-        and history.work_date <= today.work_date
-        and history.work_date >= cast({{ dbt.dateadd('day', -28, 'today.work_date') }} as date)
+        and {{ in_trailing_window('history.work_date', 'today.work_date', include_day=true) }}
     group by today.employee_id, today.work_date, today.partner_id
 
 ),

@@ -32,9 +32,7 @@ day_with_history as (
     from employee_days
     left join prior_days
         on prior_days.employee_id = employee_days.employee_id
-        and prior_days.work_date < employee_days.work_date
-        and prior_days.work_date
-            >= cast({{ dbt.dateadd('day', -28, 'employee_days.work_date') }} as date)
+        and {{ in_trailing_window('prior_days.work_date', 'employee_days.work_date') }}
 
 ),
 

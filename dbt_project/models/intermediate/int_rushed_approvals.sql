@@ -52,9 +52,7 @@ approver_norms as (
     left join approver_days as history
         on history.approver_id = approved.approver_id
         and history.employee_id <> approved.employee_id
-        and history.work_date < approved.work_date
-        and history.work_date
-            >= cast({{ dbt.dateadd('day', -28, 'approved.work_date') }} as date)
+        and {{ in_trailing_window('history.work_date', 'approved.work_date') }}
     group by approved.approver_id, approved.employee_id, approved.work_date
 
 ),
