@@ -20,17 +20,11 @@ import pytest
 from tests.integration.test_dbt_models import MANAGER, Lake, T, at, d, run_dbt
 from tests.lake_fixtures import write_entry_versions
 from tsfraud_assets.defs.dbt.invocation import dbt_window_env
+from tsfraud_assets.lib.modeling.features import REVISION_COLUMNS
 
 OTHER_APPROVER = 124
 SEEN = at(d(1), 6)  # the extract after T
-SIGNALS = (
-    "revision_count",
-    "hours_raised_after_approval",
-    "hours_added_after_approval",
-    "project_changed_after_approval",
-    "deleted_after_approval",
-    "reapproved_by_other",
-)
+SIGNALS = REVISION_COLUMNS
 
 
 def version(

@@ -27,10 +27,12 @@ from typing import Any
 
 import boto3
 import dagster as dg
+import fsspec
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from tests.aws_env import point_aws_clients_at
 from tests.conftest import free_port, moto_server
 from tests.source_fixtures import postgres_source
 from tsfraud_assets.defs.raw.ingest import IngestIncomplete, ingest_days, reconcile_day
@@ -226,23 +228,9 @@ def test_a_source_that_cannot_be_reached_is_named_without_its_password() -> None
 def test_the_s3_endpoint_going_away_is_clear_and_the_rerun_heals(
     firm: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fsspec
-
     port = free_port()
-    for key, value in {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "2",
-    }.items():
-        monkeypatch.setenv(key, value)
-    # boto3's default session keeps the endpoint it resolved first: this test's own endpoint
-    # must not outlive it in the session later tests use
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    fsspec.config.conf.pop("s3", None)
-    # nor may an s3fs instance cached by an earlier test (other endpoint or credentials)
-    fsspec.get_filesystem_class("s3").clear_instance_cache()
+    # this test's own endpoint, which it stops: clients must not keep it for later tests
+    point_aws_clients_at(f"http://127.0.0.1:{port}", monkeypatch, AWS_MAX_ATTEMPTS="2")
     source = SourceDatabase(url=firm)
     lake = Lake(root="s3://faults/tsfraud")
     with moto_server(port):

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from tests.aws_env import point_aws_clients_at
 from tests.source_fixtures import DAY, fill_minimal, sqlite_source
 from tsfraud_assets.defs.raw.ingest import ingest_day, ingest_reference, reconcile_day
 from tsfraud_assets.resources.lake import Lake
@@ -24,23 +25,9 @@ SCHEMA = pa.schema([("id", pa.int64()), ("hours", pa.decimal128(5, 2))])
 @pytest.fixture
 def s3_lake(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Lake, str]]:
     """A fresh bucket; clients find the endpoint through the standard AWS_ENDPOINT_URL."""
-    for key, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    # boto3's default session keeps the endpoint it resolved first: a new one reads this env
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    point_aws_clients_at(moto_endpoint, monkeypatch)
     bucket = f"lake-{uuid4().hex[:10]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
-    import fsspec
-
-    fsspec.config.conf.pop("s3", None)
-    # s3fs caches its filesystems by arguments, not by the environment: drop any made for
-    # another endpoint (the fault tests start and stop their own)
-    fsspec.get_filesystem_class("s3").clear_instance_cache()
     yield Lake(root=f"s3://{bucket}/tsfraud"), bucket
 
 

@@ -20,10 +20,10 @@ from uuid import uuid4
 
 import boto3
 import dagster as dg
-import fsspec
 import pandas as pd
 import pytest
 
+from tests.aws_env import point_aws_clients_at
 from tests.source_fixtures import postgres_source
 from tsfraud_assets.cli.run import STEPS, run_range_handing_off
 from tsfraud_assets.definitions import build_definitions
@@ -53,17 +53,8 @@ def pg_url() -> Iterator[str]:
 
 
 def _point_clients_at(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The standard AWS variables for moto, clients that forget earlier endpoints, a bucket."""
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    # boto3's default session and s3fs's instance cache keep what they resolved first.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    fsspec.get_filesystem_class("s3").clear_instance_cache()
+    """AWS clients on moto, and a fresh bucket."""
+    point_aws_clients_at(endpoint, monkeypatch)
     bucket = f"lake-{uuid4().hex[:10]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     return bucket
