@@ -261,16 +261,27 @@ def rebuild_features(workdir: Path) -> float:
     return time.monotonic() - t0
 
 
-def honest_flag_rates(workdir: Path) -> tuple[dict[str, float], float, float, int]:
-    """(share of honest days each non-blatant red flag fires on, mean soft_rule_count on
-    honest days, share of honest days with at least one of the firm's rules, honest days)."""
+def load_world(workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A kept world's features (in a fixed order: ties in a daily list break by row order),
+    investigation labels and ground truth."""
     settings = configure(workdir)
     warehouse = DuckDBWarehouse(path=settings.duckdb_path)
-    features = warehouse.query(f"select * from {warehouse.relation('employee_day_features')}")
-    truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
-    features["work_date"] = pd.to_datetime(features["work_date"]).dt.date
+    features = warehouse.query(
+        f"select * from {warehouse.relation('employee_day_features')} "
+        "order by work_date, employee_id"
+    )
+    labels = warehouse.query(f"select * from {warehouse.relation('investigation_labels')}")
+    return features, labels, pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
+
+
+def honest_flag_rates(
+    features: pd.DataFrame, truth: pd.DataFrame
+) -> tuple[dict[str, float], float, float, int]:
+    """(share of honest days each non-blatant red flag fires on, mean soft_rule_count on
+    honest days, share of honest days with at least one of the firm's rules, honest days)."""
+    keyed = features.assign(work_date=pd.to_datetime(features["work_date"]).dt.date)
     truth = truth.assign(work_date=pd.to_datetime(truth["work_date"]).dt.date)
-    merged = features.merge(
+    merged = keyed.merge(
         truth[["employee_id", "work_date", "is_fraud"]], on=["employee_id", "work_date"], how="left"
     )
     honest = merged.loc[~merged["is_fraud"].fillna(False).astype(bool)]
@@ -284,7 +295,10 @@ def honest_flag_rates(workdir: Path) -> tuple[dict[str, float], float, float, in
 
 def print_reference_rates(root: Path, names: list[str]) -> None:
     """What `prior.REFERENCE_HONEST_RATE` holds: honest-day firing rates on the named worlds."""
-    per_world = [honest_flag_rates((root / n).resolve()) for n in names]
+    per_world = []
+    for name in names:
+        features, _, truth = load_world((root / name).resolve())
+        per_world.append(honest_flag_rates(features, truth))
     total = sum(w[3] for w in per_world)
     print(f"honest-day firing rates over {', '.join(names)} ({total:,} honest days)")
     for flag in per_world[0][0]:
@@ -303,14 +317,8 @@ def measure(
     calibrate: bool = True,
     zeroed: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    settings = configure(workdir)
-    warehouse = DuckDBWarehouse(path=settings.duckdb_path)
-    features = warehouse.query(
-        f"select * from {warehouse.relation('employee_day_features')} "
-        "order by work_date, employee_id"  # ties in a daily list break by row order
-    )
-    labels = warehouse.query(f"select * from {warehouse.relation('investigation_labels')}")
-    truth = pd.read_parquet(os.environ["TSFRAUD_GROUND_TRUTH"])
+    features, labels, truth = load_world(workdir)
+    _, _, honest_rule_share, _ = honest_flag_rates(features, truth)
     for column in zeroed:  # what the model gives without these signals (--zero)
         features[column] = 0
     train_end = START + dt.timedelta(days=max(1, round(days * train_share)) - 1)
@@ -346,10 +354,9 @@ def measure(
         how="left",
     )
     labels_known = model.metadata["labels"]
-    _, _, honest_rule_share, _ = honest_flag_rates(workdir)
     return {
         "honest_rule_share": honest_rule_share,
-        "damped": model.metadata.get("firm_calibration", {}) or {},
+        "firm_calibration": model.metadata.get("firm_calibration") or {},
         "world": world.name,
         "role": world.role,
         "what": world.what,
