@@ -338,8 +338,8 @@ PRIOR_WEEKDAYS = (-1, -2, -5, -6, -7, -8)  # six working days before T (a Wednes
 
 def build_habit_scenarios(lake: Lake) -> None:
     """Each person against their own habits (#13): activity ratio, approver speed, and
-    colleagues who enter time together. Ids 150-175; nothing here trips a firm-wide rule."""
-    for employee_id in range(150, 180):
+    colleagues who enter time together. Ids 150-182; nothing on T trips a firm-wide rule."""
+    for employee_id in range(150, 183):
         lake.employee(employee_id)
     # Same day on T (10 h claimed, 7 h active: under every firm-wide threshold) for a padder
     # whose screen is usually busy (ratio 1.0) and for someone whose screen is usually idle
@@ -393,6 +393,17 @@ def build_habit_scenarios(lake: Lake) -> None:
     lake.entry(179, T, 10, presence_minutes=450)
     for offset in (*PRIOR_WEEKDAYS, 0):
         lake.entry(175, d(offset), 8, presence_minutes=300)
+
+    # The padding shape as a habit (before T only): 180 claims 10 h on an 8 h contract with
+    # 6 h of workstation activity on five days, then an ordinary day on T-1. 181 works the
+    # same 10 h days with the activity to match (honest long days). 182 claims 8.5 h with
+    # 4 h active: a gap, but only half an hour over the contract, so not the shape.
+    for offset in PRIOR_WEEKDAYS[1:]:
+        lake.entry(180, d(offset), 10, active_minutes=6 * 60)
+        lake.entry(181, d(offset), 10, active_minutes=10 * 60)
+        lake.entry(182, d(offset), 8.5, active_minutes=4 * 60)
+    for employee_id in (180, 181, 182):
+        lake.entry(employee_id, d(-1), 8, active_minutes=8 * 60)
 
 
 def case(
@@ -795,6 +806,16 @@ def test_hours_beyond_the_presence_span_and_the_persons_usual_gap(
     assert field["usual_hours_beyond_presence_28d"] == pytest.approx(3.0)  # their habit
     assert feature(features, 101)["hours_beyond_presence"] == 0  # span covers the day
     assert feature(features, 142)["hours_beyond_presence"] == 0  # no activity: no span
+
+
+def test_padding_shape_days_count_the_habit_over_the_days_before(
+    features: list[dict[str, Any]],
+) -> None:
+    assert feature(features, 180, d(-1))["padding_shape_days_28d"] == 5
+    assert feature(features, 180, d(-2))["padding_shape_days_28d"] == 4  # the day itself not
+    assert feature(features, 180, d(-8))["padding_shape_days_28d"] == 0  # nothing before it
+    assert feature(features, 181, d(-1))["padding_shape_days_28d"] == 0  # activity matches
+    assert feature(features, 182, d(-1))["padding_shape_days_28d"] == 0  # not over contract
 
 
 def test_an_approved_line_changed_later_without_a_new_approval(

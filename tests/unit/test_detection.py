@@ -20,9 +20,13 @@ from tsfraud_assets.defs.model import model_store
 from tsfraud_assets.defs.model.training import train_and_register_frames
 from tsfraud_assets.lib.modeling import score_day, train_model, training_data
 from tsfraud_assets.lib.modeling.prior import (
+    ACTIVITY_FLAGS,
+    ACTIVITY_POINTS_CAP,
     PRIOR_COLUMNS,
     RED_FLAG_NAMES,
     RED_FLAGS,
+    RULE_POINTS,
+    evidence_points,
     label_weight,
     red_flag_matrix,
 )
@@ -226,9 +230,15 @@ def test_own_habit_approver_and_coordination_signals_rank_their_days_above_look_
     same_day = {"total_hours": 10.0, "active_hours": 7.0}  # under every firm-wide threshold
     rows = {
         "ordinary": honest_row(1, day),
-        # usually busy screen (ratio 1.0): 3 of the 10 h are unaccounted for
+        # usually busy screen (ratio 1.0): 3 of the 10 h are unaccounted for, as on 8 days of
+        # the last 28 (one such day alone is activity evidence only, capped below the list)
         "padder": honest_row(
-            2, day, **same_day, own_activity_ratio_28d=1.0, hours_beyond_own_activity=3.0
+            2,
+            day,
+            **same_day,
+            own_activity_ratio_28d=1.0,
+            hours_beyond_own_activity=3.0,
+            padding_shape_days_28d=8.0,
         ),
         # usually idle 30% of the time: 7 h of activity is a normal 10 h day for them
         "idle_screen": honest_row(
@@ -295,3 +305,56 @@ def test_hours_beyond_own_activity_count_less_when_the_firms_activity_logs_are_n
     own = [RED_FLAG_NAMES.index(n) for n in ("beyond_own_activity", "far_beyond_own_activity")]
     assert fired[0, own].all()
     assert not fired[1, own].any()
+
+
+def test_the_padding_shape_as_a_habit_outranks_the_same_day_as_a_one_off(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """10 h on an 8 h contract with 7 h of workstation activity (under the own-activity
+    thresholds on noisy logs): a long day at a client once, a habit on 8 of the last 28 days.
+    A long day whose activity matches is not the shape, however often it happens."""
+    model = train_model(world[0], NO_LABELS, train_end=START + dt.timedelta(days=39))
+    day = START + dt.timedelta(days=45)
+    shape = {"total_hours": 10.0, "active_hours": 7.0, "activity_noise_28d": 0.2}
+    rows = {
+        "one_off": honest_row(1, day, **shape, padding_shape_days_28d=1.0),
+        "habit": honest_row(2, day, **shape, padding_shape_days_28d=4.0),
+        "strong_habit": honest_row(3, day, **shape, padding_shape_days_28d=8.0),
+        "honest_long_days": honest_row(
+            4, day, total_hours=10.0, active_hours=10.0, padding_shape_days_28d=8.0
+        ),
+    }
+    cols = {c: frame(list(rows.values()))[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+    fired = red_flag_matrix(cols)
+    habit = [RED_FLAG_NAMES.index(n) for n in ("padding_habit", "strong_padding_habit")]
+    assert fired[:, habit].tolist() == [[False, False], [True, False], [True, True], [False, False]]
+
+    scores = score_day(model, frame(list(rows.values())), alert_budget=1.0)
+    risk = scores.set_index("employee_id")["fraud_score"]
+    assert risk[3] > risk[2] > risk[1] > risk[4], risk.to_dict()
+    reasons = scores.set_index("employee_id")["reasons"]
+    assert "as on 8 of the 28 days before" in reasons[3]
+    assert "of the 28 days before" not in reasons[1]
+
+
+def test_the_activity_flags_together_count_at_most_the_cap() -> None:
+    """A client-site day on the client's laptop (no activity at all, against a busy-screen
+    habit) fires all four activity flags; together they are one fact, worth the cap, and no
+    longer outrank a line on a closed project (summed, 7 points against 3)."""
+    day = START + dt.timedelta(days=45)
+    offline = honest_row(
+        1, day, active_hours=0.0, own_activity_ratio_28d=1.0, hours_beyond_own_activity=8.0
+    )
+    closed = honest_row(2, day, closed_project_hours=3.0)
+    rows = frame([offline, closed])
+    cols = {c: rows[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
+    fired = red_flag_matrix(cols)
+    activity = [RED_FLAG_NAMES.index(n) for n in ACTIVITY_FLAGS]
+    assert fired[0, activity].all()
+    zeros = np.zeros(2)
+    points, _ = evidence_points(cols, zeros, zeros)
+    uncapped = sum(f.severity for f in RED_FLAGS if f.name in ACTIVITY_FLAGS)
+    assert uncapped > ACTIVITY_POINTS_CAP
+    flags_only = points[0] - RULE_POINTS * cols["rule_flag_count"][0]
+    assert flags_only == pytest.approx(ACTIVITY_POINTS_CAP, abs=0.01)
+    assert points[1] >= points[0]

@@ -72,6 +72,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     # claimed hours beyond the first-to-last activity span, and the person's usual gap
     "hours_beyond_presence",
     "usual_hours_beyond_presence_28d",
+    # the padding shape as a habit: days over the contracted day with far less activity, of 28
+    "padding_shape_days_28d",
 )
 """Numeric model inputs, in contract order: every column except keys and categoricals.
 `rule_flag_count` (the hand-written rules) is deliberately one of them."""

@@ -125,6 +125,23 @@ def beyond_own_activity(c: Columns) -> np.ndarray:
     return np.asarray(c["hours_beyond_own_activity"] - allowance, dtype="float64")
 
 
+def padding_shape(c: Columns) -> np.ndarray:
+    """An hour or more over the contracted day *and* far more hours than the workstation saw
+    (the activity-gap threshold): what a padded day looks like. dbt counts the same shape over
+    the 28 days before (`padding_shape_days_28d`, int_activity_baselines); keep the two equal."""
+    return np.asarray(
+        (c["contracted_daily_hours"] > 0) & (c["hours_over_contracted"] >= 1.0) & activity_gap(c),
+        dtype=bool,
+    )
+
+
+def activity_gap(c: Columns) -> np.ndarray:
+    """Claimed minus active hours of at least 2 h and 30% of the claim."""
+    return np.asarray(
+        c["hours_minus_active"] >= np.maximum(2.0, 0.3 * c["total_hours"]), dtype=bool
+    )
+
+
 def _pos(col: str, at_least: float = 1e-9) -> Callable[[Columns], np.ndarray]:
     return lambda c: np.asarray(c[col] >= at_least, dtype=bool)
 
@@ -190,9 +207,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "activity_gap",
         2.0,
         False,
-        lambda c: np.asarray(
-            c["hours_minus_active"] >= np.maximum(2.0, 0.3 * c["total_hours"]), dtype=bool
-        ),
+        activity_gap,
         "far more hours claimed than the workstation was active",
     ),
     RedFlag(
@@ -306,6 +321,25 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "site days on a client laptop explain some, hence not blatant",
     ),
     RedFlag(
+        "padding_habit",
+        1.5,
+        False,
+        lambda c: np.asarray(padding_shape(c) & (c["padding_shape_days_28d"] >= 3), dtype=bool),
+        "today has the padding shape (an hour or more over the contracted day, far fewer hours "
+        "of workstation activity) and so did 3+ of the 28 days before: one such day is a long "
+        "day at a client, the same shape week after week is a habit, and padders pad on about "
+        "half their days. Counting days works where one day's activity is too noisy to read",
+    ),
+    RedFlag(
+        "strong_padding_habit",
+        1.5,
+        False,
+        lambda c: np.asarray(padding_shape(c) & (c["padding_shape_days_28d"] >= 7), dtype=bool),
+        "the padding shape on 7+ of the 28 days before as well (adds to padding_habit): about a "
+        "third of the person's working days, which honest long days and client sites rarely "
+        "reach",
+    ),
+    RedFlag(
         "rushed_approval",
         2.5,
         False,
@@ -320,6 +354,16 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         lambda c: np.asarray(c["cosubmitted_days_28d"] >= 5, dtype=bool),
         "entered within a minute of the same colleague, on the same channel, on 5+ days in 4 "
         "weeks: buddy timesheeting looks like this, so does an assistant entering a team's time",
+    ),
+    RedFlag(
+        "filed_by_colleague_unseen",
+        2.0,
+        False,
+        lambda c: np.asarray((c["cosubmitted_days_28d"] >= 5) & activity_gap(c), dtype=bool),
+        "entered alongside the same colleague as usual, and the workstation did not see the "
+        "hours: the buddy-timesheeting shape (a colleague files a day the person did not work). "
+        "An assistant entering a team's time leaves the activity to match. Outside the activity "
+        "cap: who filed the day is a second fact",
     ),
 )
 RED_FLAG_NAMES: tuple[str, ...] = tuple(f.name for f in RED_FLAGS)
@@ -354,6 +398,7 @@ PRIOR_COLUMNS: tuple[str, ...] = (
     "rushed_approval_hours",
     "cosubmitted_days_28d",
     "changed_after_approval_hours",
+    "padding_shape_days_28d",
 )
 
 
@@ -403,8 +448,11 @@ REFERENCE_HONEST_RATE: dict[str, float] = {
     "changed_after_approval": 0.0005,
     "beyond_own_activity": 0.0365,
     "far_beyond_own_activity": 0.0072,
+    "padding_habit": 0.0063,
+    "strong_padding_habit": 0.0020,
     "rushed_approval": 0.0005,
     "coordinated_submission": 0.0005,
+    "filed_by_colleague_unseen": 0.0005,
 }
 """Share of honest employee-days on which each non-blatant flag fires in the reference firm
 (the tuned `default` and `no-cases` worlds of benchmarks/detection_grid.py, all 90 days, from
@@ -520,6 +568,22 @@ def _damped(severity: float, rate: float, reference: float) -> float:
     return max(0.0, severity - float(np.log(honest_here / reference)) / PRIOR_SLOPE)
 
 
+ACTIVITY_FLAGS: tuple[str, ...] = (
+    "no_activity",
+    "activity_gap",
+    "beyond_own_activity",
+    "far_beyond_own_activity",
+)
+"""Four readings of one fact: the workstation did not see the hours claimed."""
+ACTIVITY_POINTS_CAP = 3.0
+"""What the activity flags may add together: the strongest one and half of another. Summed
+in full they gave an honest client-site day on the client's laptop (no activity, a gap, and
+beyond the person's own ratio twice: 7 points) more than a closed-project line; they are not
+independent evidence. Set on the tuned worlds (cap 2.5 / 3 / 3.5 / 4.5 / none gave
+no-cases PR-AUC 0.879 / 0.878 / 0.875 / 0.866 / 0.861, default 0.944 / 0.942 / 0.941 / 0.938
+/ 0.936); 3 kept the no-cases world's precision at 1%."""
+
+
 def evidence_points(
     cols: Columns,
     iforest_z: np.ndarray,
@@ -537,8 +601,12 @@ def evidence_points(
     anomaly = np.clip(iforest_z, 0.0, ANOMALY_Z_CAP) + np.clip(peer_deviation, 0.0, ANOMALY_Z_CAP)
     rules = np.clip(np.asarray(cols["rule_flag_count"], dtype="float64"), 0.0, None)
     soft = soft_rule_count(cols, fired)
+    activity = np.array([f.name in ACTIVITY_FLAGS for f in RED_FLAGS], dtype=bool)
+    flag_points = fired[:, ~activity].astype("float64") @ severity[~activity] + np.minimum(
+        fired[:, activity].astype("float64") @ severity[activity], ACTIVITY_POINTS_CAP
+    )
     points = (
-        fired.astype("float64") @ severity
+        flag_points
         + ANOMALY_POINTS_PER_Z * anomaly
         + RULE_POINTS * (rules - soft)
         + cal.rule_points * soft
@@ -556,7 +624,7 @@ def prior_risk(points: np.ndarray) -> np.ndarray:
     return _sigmoid(prior_logit(points))
 
 
-PRIOR_VERSION = 5
+PRIOR_VERSION = 6
 """Bump when a rule's firing condition changes (conditions are code, not hashable numbers)."""
 
 SHRINKAGE_CONFIRMED = 40

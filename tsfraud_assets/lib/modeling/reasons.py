@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tsfraud_assets.lib.modeling.prior import beyond_own_activity
+from tsfraud_assets.lib.modeling.prior import beyond_own_activity, padding_shape
 
 WEIGHT_FLOOR = 0.5
 """Smallest weight a signal can get from model importance (see module docstring)."""
@@ -328,6 +328,23 @@ SIGNALS: tuple[Signal, ...] = (
                 if c["usual_hours_beyond_presence_28d"][i] >= 0.25
                 else ""
             )
+        ),
+    ),
+    Signal(
+        name="padding_habit",
+        family="habit",
+        columns=(
+            "padding_shape_days_28d",
+            "hours_over_contracted",
+            "contracted_daily_hours",
+            "hours_minus_active",
+            "total_hours",
+        ),
+        value=lambda c: c["padding_shape_days_28d"],
+        present=lambda c: padding_shape(c) & (c["padding_shape_days_28d"] >= 3),
+        text=lambda c, i: (
+            "over the contracted day with far fewer hours of workstation activity, as on "
+            f"{_n(c['padding_shape_days_28d'][i])} of the 28 days before"
         ),
     ),
     Signal(

@@ -113,6 +113,7 @@ MONOTONE_INCREASING: frozenset[str] = frozenset(
         "reapproved_by_other",
         "changed_after_approval_hours",
         "hours_beyond_presence",
+        "padding_shape_days_28d",
     }
 )
 """Inputs whose growth can never make a day less suspicious (see module docstring)."""

@@ -130,7 +130,8 @@ day_features as (
                 then greatest(employee_days.total_hours - employee_days.presence_hours, 0)
             else 0
         end as hours_beyond_presence,
-        coalesce(activity_baselines.own_presence_gap_28d, 0) as usual_hours_beyond_presence_28d
+        coalesce(activity_baselines.own_presence_gap_28d, 0) as usual_hours_beyond_presence_28d,
+        coalesce(activity_baselines.padding_shape_days_28d, 0) as padding_shape_days_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -203,6 +204,7 @@ rounded as (
         round(cast(hours_beyond_presence as double), 6) as hours_beyond_presence,
         round(cast(usual_hours_beyond_presence_28d as double), 6)
             as usual_hours_beyond_presence_28d,
+        cast(padding_shape_days_28d as bigint) as padding_shape_days_28d,
         work_date
     from day_features
 
@@ -259,6 +261,7 @@ final as (
         changed_after_approval_hours,
         hours_beyond_presence,
         usual_hours_beyond_presence_28d,
+        padding_shape_days_28d,
         work_date
     from rounded
 
