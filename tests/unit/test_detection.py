@@ -333,7 +333,10 @@ def test_the_padding_shape_as_a_habit_outranks_the_same_day_as_a_one_off(
     risk = scores.set_index("employee_id")["fraud_score"]
     assert risk[3] > risk[2] > risk[1] > risk[4], risk.to_dict()
     reasons = scores.set_index("employee_id")["reasons"]
-    assert "as on 8 of the 28 days before" in reasons[3]
+    assert reasons[3].startswith(
+        "claimed 10.0 h against 8.0 h contracted with 7.0 h of workstation activity, as on 8 of "
+        "the 28 days before"
+    ), reasons[3]
     assert "of the 28 days before" not in reasons[1]
 
 

@@ -338,12 +338,14 @@ SIGNALS: tuple[Signal, ...] = (
             "hours_over_contracted",
             "contracted_daily_hours",
             "hours_minus_active",
+            "active_hours",
             "total_hours",
         ),
         value=lambda c: c["padding_shape_days_28d"],
         present=lambda c: padding_shape(c) & (c["padding_shape_days_28d"] >= 3),
         text=lambda c, i: (
-            "over the contracted day with far fewer hours of workstation activity, as on "
+            f"claimed {_h(c['total_hours'][i])} against {_h(c['contracted_daily_hours'][i])} "
+            f"contracted with {_h(c['active_hours'][i])} of workstation activity, as on "
             f"{_n(c['padding_shape_days_28d'][i])} of the 28 days before"
         ),
     ),
