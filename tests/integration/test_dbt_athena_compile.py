@@ -154,8 +154,9 @@ def work_date_ranges(sql: str) -> set[tuple[str, str]]:
 def test_feature_model_filters_on_the_window(compiled: Path) -> None:
     window = (MIN_DATE.isoformat(), MAX_DATE.isoformat())
     assert window in work_date_ranges(compiled_model(compiled, "employee_day_features"))
-    # Staging reads 35 days either side, for the baselines and the submission batches.
-    assert ("2024-01-29", "2024-04-14") in work_date_ranges(
+    # Staging reads 63 days before (the baselines, the padding habit's baselines of the days
+    # it counts) and 35 after (the submission batches).
+    assert ("2024-01-01", "2024-04-14") in work_date_ranges(
         compiled_model(compiled, "stg_timesheet_entries")
     )
     for report in (

@@ -39,7 +39,7 @@ from tsfraud_assets.settings import DBT_PROJECT_DIR
 
 T = date(2024, 2, 14)  # a Wednesday: the day most scenarios play out on
 MANAGER = 900  # approves everybody's time unless a scenario says otherwise
-OLD_DAY = T - timedelta(days=62)  # a Thursday, before the window run's staging view (T-35)
+OLD_DAY = T - timedelta(days=69)  # a Thursday, before the window run's staging view (T-63)
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "data-contracts.md"
 
@@ -338,8 +338,8 @@ PRIOR_WEEKDAYS = (-1, -2, -5, -6, -7, -8)  # six working days before T (a Wednes
 
 def build_habit_scenarios(lake: Lake) -> None:
     """Each person against their own habits (#13): activity ratio, approver speed, and
-    colleagues who enter time together. Ids 150-182; nothing on T trips a firm-wide rule."""
-    for employee_id in range(150, 183):
+    colleagues who enter time together. Ids 150-183; nothing on T trips a firm-wide rule."""
+    for employee_id in range(150, 184):
         lake.employee(employee_id)
     # Same day on T (10 h claimed, 7 h active: under every firm-wide threshold) for a padder
     # whose screen is usually busy (ratio 1.0) and for someone whose screen is usually idle
@@ -394,15 +394,22 @@ def build_habit_scenarios(lake: Lake) -> None:
     for offset in (*PRIOR_WEEKDAYS, 0):
         lake.entry(175, d(offset), 8, presence_minutes=300)
 
-    # The padding shape as a habit (before T only): 180 claims 10 h on an 8 h contract with
-    # 6 h of workstation activity on five days, then an ordinary day on T-1. 181 works the
-    # same 10 h days with the activity to match (honest long days). 182 claims 8.5 h with
-    # 4 h active: a gap, but only half an hour over the contract, so not the shape.
+    # The padding shape as a habit (before T only). After six ordinary days (8 h, the screen
+    # busy throughout), 180 claims 10 h on an 8 h contract with 6 h of workstation activity on
+    # five days, then an ordinary day on T-1. 181 works the same 10 h days with the activity
+    # to match (honest long days). 182 claims 8.5 h with 4 h active: a gap, but only half an
+    # hour over the contract. 183's screen is usually half idle (client sites: 8 h, 4 h
+    # active); their 10 h days with 5 h active are a firm-wide gap but ordinary for them.
+    for offset in (-19, -16, -15, -14, -13, -12):
+        for employee_id in (180, 181, 182):
+            lake.entry(employee_id, d(offset), 8, active_minutes=8 * 60)
+        lake.entry(183, d(offset), 8, active_minutes=4 * 60)
     for offset in PRIOR_WEEKDAYS[1:]:
         lake.entry(180, d(offset), 10, active_minutes=6 * 60)
         lake.entry(181, d(offset), 10, active_minutes=10 * 60)
         lake.entry(182, d(offset), 8.5, active_minutes=4 * 60)
-    for employee_id in (180, 181, 182):
+        lake.entry(183, d(offset), 10, active_minutes=5 * 60)
+    for employee_id in (180, 181, 182, 183):
         lake.entry(employee_id, d(-1), 8, active_minutes=8 * 60)
 
 
@@ -813,9 +820,11 @@ def test_padding_shape_days_count_the_habit_over_the_days_before(
 ) -> None:
     assert feature(features, 180, d(-1))["padding_shape_days_28d"] == 5
     assert feature(features, 180, d(-2))["padding_shape_days_28d"] == 4  # the day itself not
-    assert feature(features, 180, d(-8))["padding_shape_days_28d"] == 0  # nothing before it
+    assert feature(features, 180, d(-8))["padding_shape_days_28d"] == 0  # ordinary days before
     assert feature(features, 181, d(-1))["padding_shape_days_28d"] == 0  # activity matches
     assert feature(features, 182, d(-1))["padding_shape_days_28d"] == 0  # not over contract
+    assert feature(features, 183, d(-1))["padding_shape_days_28d"] == 0  # their usual ratio
+    assert feature(features, 183, d(-2))["hours_minus_active"] == 5  # yet a firm-wide gap
 
 
 def test_an_approved_line_changed_later_without_a_new_approval(
@@ -998,7 +1007,7 @@ def test_client_hours_split_each_days_counted_hours_by_client(
 def test_hours_at_risk_by_client_answers_for_days_older_than_the_staging_window(
     warehouse: Warehouse,
 ) -> None:
-    """The last run's window was T alone, so the staging view of entries holds T-35..T+35
+    """The last run's window was T alone, so the staging view of entries holds T-63..T+35
     only; the client query reads the mart and still answers for two months earlier."""
     from tsfraud_assets.queries.catalog import run_named_query
     from tsfraud_assets.resources.warehouse import DuckDBWarehouse

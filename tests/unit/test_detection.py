@@ -310,12 +310,20 @@ def test_hours_beyond_own_activity_count_less_when_the_firms_activity_logs_are_n
 def test_the_padding_shape_as_a_habit_outranks_the_same_day_as_a_one_off(
     world: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
 ) -> None:
-    """10 h on an 8 h contract with 7 h of workstation activity (under the own-activity
-    thresholds on noisy logs): a long day at a client once, a habit on 8 of the last 28 days.
-    A long day whose activity matches is not the shape, however often it happens."""
+    """10 h on an 8 h contract with 7 h of workstation activity, 3 h beyond the person's own
+    usual ratio (under the own-activity thresholds on noisy logs): a long day at a client
+    once, a habit on 8 of the last 28 days. A long day whose activity matches is not the
+    shape, however often it happens; nor is one that matches the person's own usual ratio (a
+    client-site worker whose screen is half idle every day)."""
     model = train_model(world[0], NO_LABELS, train_end=START + dt.timedelta(days=39))
     day = START + dt.timedelta(days=45)
-    shape = {"total_hours": 10.0, "active_hours": 7.0, "activity_noise_28d": 0.2}
+    shape = {
+        "total_hours": 10.0,
+        "active_hours": 7.0,
+        "activity_noise_28d": 0.2,
+        "own_activity_ratio_28d": 1.0,
+        "hours_beyond_own_activity": 3.0,
+    }
     rows = {
         "one_off": honest_row(1, day, **shape, padding_shape_days_28d=1.0),
         "habit": honest_row(2, day, **shape, padding_shape_days_28d=4.0),
@@ -323,15 +331,30 @@ def test_the_padding_shape_as_a_habit_outranks_the_same_day_as_a_one_off(
         "honest_long_days": honest_row(
             4, day, total_hours=10.0, active_hours=10.0, padding_shape_days_28d=8.0
         ),
+        "client_site": honest_row(
+            5,
+            day,
+            total_hours=10.0,
+            active_hours=5.0,
+            own_activity_ratio_28d=0.5,
+            padding_shape_days_28d=8.0,
+        ),
     }
     cols = {c: frame(list(rows.values()))[c].to_numpy(dtype="float64") for c in PRIOR_COLUMNS}
     fired = red_flag_matrix(cols)
     habit = [RED_FLAG_NAMES.index(n) for n in ("padding_habit", "strong_padding_habit")]
-    assert fired[:, habit].tolist() == [[False, False], [True, False], [True, True], [False, False]]
+    assert fired[:, habit].tolist() == [
+        [False, False],
+        [True, False],
+        [True, True],
+        [False, False],
+        [False, False],
+    ]
 
     scores = score_day(model, frame(list(rows.values())), alert_budget=1.0)
     risk = scores.set_index("employee_id")["fraud_score"]
     assert risk[3] > risk[2] > risk[1] > risk[4], risk.to_dict()
+    assert risk[2] > risk[5], risk.to_dict()
     reasons = scores.set_index("employee_id")["reasons"]
     assert reasons[3].startswith(
         "claimed 10.0 h against 8.0 h contracted with 7.0 h of workstation activity, as on 8 of "

@@ -69,9 +69,9 @@ def test_near_ranges_merge_and_far_ones_stay_apart() -> None:
     assert merge_near([r(0, 3), r(12, 12)], max_gap_days=7) == [r(0, 3), r(12, 12)]
     assert merge_near([]) == []
     # by default the features' look-back: a day that feeds a later range's baselines joins it
-    assert MERGE_GAP_DAYS == 35
-    assert merge_near([r(0, 0), r(36, 40)]) == [r(0, 40)]
-    assert merge_near([r(0, 0), r(37, 40)]) == [r(0, 0), r(37, 40)]
+    assert MERGE_GAP_DAYS == 63
+    assert merge_near([r(0, 0), r(64, 70)]) == [r(0, 70)]
+    assert merge_near([r(0, 0), r(65, 70)]) == [r(0, 0), r(65, 70)]
 
 
 def test_a_batch_is_one_run_over_the_union_of_its_days_with_the_reference_refresh() -> None:
@@ -97,7 +97,7 @@ def test_a_batch_without_reference_changes_leaves_the_reference_out_of_its_run()
 
 def test_far_apart_ranges_run_newest_first_and_only_the_newest_jumps_the_queue() -> None:
     d = dt.date(2026, 1, 5)
-    old, new = d, d + dt.timedelta(days=60)
+    old, new = d, d + dt.timedelta(days=90)  # farther apart than MERGE_GAP_DAYS
     requests = batch_run_requests([new, old, new + dt.timedelta(days=1)], [], None, PARTITIONS)
     assert _ranges(requests) == [
         (new.isoformat(), (new + dt.timedelta(days=1)).isoformat()),
@@ -112,7 +112,7 @@ def test_with_reference_changes_only_the_newest_range_refreshes_the_reference() 
     # the older range queues behind the newest (lower priority), so it reads the refreshed
     # snapshots without rebuilding them a second time
     d = dt.date(2026, 1, 5)
-    old, new = d, d + dt.timedelta(days=60)
+    old, new = d, d + dt.timedelta(days=90)  # farther apart than MERGE_GAP_DAYS
     requests = batch_run_requests([new, old], ["employees"], None, PARTITIONS)
     assert [r.job_name for r in requests] == [DAILY, ENTRIES]
     assert _ranges(requests) == [(new.isoformat(),) * 2, (old.isoformat(),) * 2]

@@ -16,14 +16,6 @@
     from first to last activity seen, 25th percentile over the 28 days before (>= 5 days with
     a span). Field staff whose work happens mostly on a client's machine have a large gap
     every day; a padder who pads half their days still has honest days below the quartile.
-
-    And the person's *habit*: how many of those 28 days had the padding shape, an hour or more
-    over the contracted day with far fewer hours of workstation activity (the activity-gap
-    rule's threshold: claimed minus active >= max(2 h, 30% of claimed)). One such day is a
-    long day at a client, a call before the first login; the same shape week after week is a
-    habit, and padding is one (people who pad, pad on about half their days). On noisy
-    activity logs a single day says little, and a count over four weeks still separates a
-    habit from bad logging days.
 #}
 with employee_days as (
 
@@ -32,8 +24,7 @@ with employee_days as (
         work_date,
         total_hours,
         active_hours,
-        presence_hours,
-        contracted_daily_hours
+        presence_hours
     from {{ ref('int_employee_days') }}
 
 ),
@@ -50,16 +41,10 @@ prior_days as (
         case
             when presence_hours is not null
                 then greatest(total_hours - presence_hours, 0)
-        end as presence_gap,
-        case
-            when contracted_daily_hours > 0
-                and total_hours - contracted_daily_hours >= 1
-                and total_hours - active_hours >= greatest(2, 0.3 * total_hours)
-                then 1
-            else 0
-        end as padding_shape
+        end as presence_gap
     from employee_days
     where total_hours > 0
+        and (active_hours > 0 or presence_hours is not null)
 
 ),
 
@@ -69,8 +54,7 @@ day_with_history as (
         employee_days.employee_id,
         employee_days.work_date,
         prior_days.activity_ratio,
-        prior_days.presence_gap,
-        prior_days.padding_shape
+        prior_days.presence_gap
     from employee_days
     left join prior_days
         on prior_days.employee_id = employee_days.employee_id
@@ -92,8 +76,7 @@ baselines as (
         end as own_activity_ratio_sd_28d,
         case
             when count(presence_gap) >= 5 then {{ percentile('presence_gap', 0.25) }}
-        end as own_presence_gap_28d,
-        coalesce(sum(padding_shape), 0) as padding_shape_days_28d
+        end as own_presence_gap_28d
     from day_with_history
     group by employee_id, work_date
 
@@ -120,7 +103,6 @@ select
     baselines.own_activity_ratio_28d,
     baselines.own_activity_ratio_sd_28d,
     baselines.own_presence_gap_28d,
-    baselines.padding_shape_days_28d,
     firm_noise.activity_noise_28d
 from baselines
 left join firm_noise

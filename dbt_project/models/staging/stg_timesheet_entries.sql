@@ -2,9 +2,12 @@
     Processed timesheet entries with explicit types (Hive partition values and Parquet
     logical types differ between readers).
 
-    With a window (TSFRAUD_DBT_MIN_DATE/MAX_DATE), restricted to the window widened by 35 days each way, so a
-    window run computes what a run over all data would (the marts keep only the window):
-    - back: the 28-day baselines and reciprocal approvals of the window's first day;
+    With a window (TSFRAUD_DBT_MIN_DATE/MAX_DATE), restricted to the window widened by 63 days
+    back and 35 ahead, so a window run computes what a run over all data would (the marts keep
+    only the window):
+    - back: the 28-day baselines and reciprocal approvals of the window's first day, and the
+      padding habit (int_padding_habits), which counts days in the 28 before whose own 28-day
+      activity baseline reaches 56 days back;
     - ahead: a submission batch holding a window day also holds the later work dates
       submitted with it (a weekly timesheet sent on Friday covers Monday to Friday).
 #}
@@ -64,7 +67,7 @@ typed as (
         cast(is_duplicate_line as boolean) as is_duplicate_line
 
     from source
-    where {{ work_date_in_window('cast(work_date as date)', lookback_days=35, lookahead_days=35) }}
+    where {{ work_date_in_window('cast(work_date as date)', lookback_days=63, lookahead_days=35) }}
 
 )
 

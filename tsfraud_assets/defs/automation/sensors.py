@@ -105,12 +105,13 @@ def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
-MERGE_GAP_DAYS = 35
+MERGE_GAP_DAYS = 63
 """Ranges of changed days at most this many unchanged days apart run as one range.
 
 A run's fixed cost (the queue, a process start and code load, a Spark JVM) is far more than
-re-processing a few unchanged days, and runs queue one at a time. 35 days is the features'
-look-back (stg_timesheet_entries reads 35 days before the window; the baselines use 28): a
+re-processing a few unchanged days, and runs queue one at a time. 63 days is the features'
+look-back (stg_timesheet_entries reads 63 days before the window: the baselines use 28, and
+the padding habit counts days in the 28 before whose own baselines reach 28 further): a
 changed day closer than that to a later range feeds that range's features, so it must be
 processed with it, not after it. Ranges farther apart are independent, so their runs may go
 in any order, and the newest goes first (`batch_run_requests`)."""

@@ -133,12 +133,24 @@ def beyond_own_activity(c: Columns) -> np.ndarray:
     return np.asarray(c["hours_beyond_own_activity"] - allowance, dtype="float64")
 
 
+PADDING_SHAPE_BEYOND_OWN = 1.5
+"""Hours beyond the person's own usual activity a padding-shaped day needs (as the
+beyond_own_activity flag, before the noise allowance): chosen on the tuned worlds among 0.5 /
+1 / 1.5 / 2 h (docs/detection.md, "Habits, not days")."""
+
+
 def padding_shape(c: Columns) -> np.ndarray:
-    """An hour or more over the contracted day *and* far more hours than the workstation saw
-    (the activity-gap threshold): what a padded day looks like. dbt counts the same shape over
-    the 28 days before (`padding_shape_days_28d`, int_activity_baselines); keep the two equal."""
+    """What a padded day looks like: an hour or more over the contracted day, far more hours
+    than the workstation saw (the activity-gap threshold), and 1.5 h+ beyond what the day's
+    activity supports at the person's *own* usual ratio (so a client-site worker's ordinary
+    long day, unseen by the firm's logs every time, is not the shape). dbt counts the same
+    shape over the 28 days before (`padding_shape_days_28d`, int_padding_habits); keep the two
+    equal."""
     return np.asarray(
-        (c["contracted_daily_hours"] > 0) & (c["hours_over_contracted"] >= 1.0) & activity_gap(c),
+        (c["contracted_daily_hours"] > 0)
+        & (c["hours_over_contracted"] >= 1.0)
+        & activity_gap(c)
+        & (c["hours_beyond_own_activity"] >= PADDING_SHAPE_BEYOND_OWN),
         dtype=bool,
     )
 
@@ -456,8 +468,8 @@ REFERENCE_HONEST_RATE: dict[str, float] = {
     "changed_after_approval": 0.0005,
     "beyond_own_activity": 0.0365,
     "far_beyond_own_activity": 0.0072,
-    "padding_habit": 0.0063,
-    "strong_padding_habit": 0.0020,
+    "padding_habit": 0.0005,
+    "strong_padding_habit": 0.0005,
     "rushed_approval": 0.0005,
     "coordinated_submission": 0.0005,
     "filed_by_colleague_unseen": 0.0005,

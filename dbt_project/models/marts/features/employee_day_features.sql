@@ -1,8 +1,8 @@
 {#
     The model's input: one row per employee-day with at least one entry, every numeric
     column non-null (0 when not applicable). Kept incrementally by work_date: a run with
-    TSFRAUD_DBT_MIN_DATE/MAX_DATE rewrites exactly those days (staging reads 35 days either side
-    for the rolling baselines and submission batches). work_date is the last column because Athena's partitioned tables
+    TSFRAUD_DBT_MIN_DATE/MAX_DATE rewrites exactly those days (staging reads 63 days before and
+    35 after, for the rolling baselines, the padding habit and submission batches). work_date is the last column because Athena's partitioned tables
     need the partition column last. Doubles are rounded to 6 decimals: parallel aggregation
     adds floats in varying order, and the last bits must not change between identical runs
     (the model's data fingerprint, the idempotency of re-runs).
@@ -53,6 +53,12 @@ rushed_approvals as (
 cosubmissions as (
 
     select * from {{ ref('int_cosubmissions') }}
+
+),
+
+padding_habits as (
+
+    select * from {{ ref('int_padding_habits') }}
 
 ),
 
@@ -131,7 +137,7 @@ day_features as (
             else 0
         end as hours_beyond_presence,
         coalesce(activity_baselines.own_presence_gap_28d, 0) as usual_hours_beyond_presence_28d,
-        coalesce(activity_baselines.padding_shape_days_28d, 0) as padding_shape_days_28d
+        coalesce(padding_habits.padding_shape_days_28d, 0) as padding_shape_days_28d
     from employee_days
     left join baselines
         on baselines.employee_id = employee_days.employee_id
@@ -151,6 +157,9 @@ day_features as (
     left join cosubmissions
         on cosubmissions.employee_id = employee_days.employee_id
         and cosubmissions.work_date = employee_days.work_date
+    left join padding_habits
+        on padding_habits.employee_id = employee_days.employee_id
+        and padding_habits.work_date = employee_days.work_date
 
 ),
 
