@@ -282,7 +282,9 @@ def test_own_habit_approver_and_coordination_signals_rank_their_days_above_look_
         ids["approved_normally"],
     }
     reasons = scores.set_index("employee_id")["reasons"]
-    assert "unaccounted for" in reasons[ids["padder"]]
+    # the activity fact, told against the person's own ratio or as a habit (one family)
+    padder_reason = reasons[ids["padder"]]
+    assert "unaccounted for" in padder_reason or "of the 28 days before" in padder_reason
     assert "approved within the hour" in reasons[ids["rubber_stamped"]]
     assert "within a minute of the same colleague" in reasons[ids["buddy"]]
 

@@ -332,7 +332,9 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         name="padding_habit",
-        family="habit",
+        # the same fact as the activity reasons (hours the workstation did not see), told as
+        # a habit: one of them per list entry, so the other slots go to other facts
+        family="activity",
         columns=(
             "padding_shape_days_28d",
             "hours_over_contracted",
