@@ -155,6 +155,11 @@ def padding_shape(c: Columns) -> np.ndarray:
     )
 
 
+def padding_habit(c: Columns, earlier_days: int) -> np.ndarray:
+    """Today has the padding shape and so did `earlier_days`+ of the 28 days before."""
+    return np.asarray(padding_shape(c) & (c["padding_shape_days_28d"] >= earlier_days), dtype=bool)
+
+
 def activity_gap(c: Columns) -> np.ndarray:
     """Claimed minus active hours of at least 2 h and 30% of the claim."""
     return np.asarray(
@@ -344,9 +349,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "padding_habit",
         1.5,
         False,
-        lambda c: np.asarray(padding_shape(c) & (c["padding_shape_days_28d"] >= 3), dtype=bool),
+        lambda c: padding_habit(c, 3),
         "today has the padding shape (an hour or more over the contracted day, far fewer hours "
-        "of workstation activity) and so did 3+ of the 28 days before: one such day is a long "
+        "of workstation activity than claimed and than the person's own habit) and so did 3+ "
+        "of the 28 days before: one such day is a long "
         "day at a client, the same shape week after week is a habit, and padders pad on about "
         "half their days. Counting days works where one day's activity is too noisy to read",
     ),
@@ -354,7 +360,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "strong_padding_habit",
         1.5,
         False,
-        lambda c: np.asarray(padding_shape(c) & (c["padding_shape_days_28d"] >= 7), dtype=bool),
+        lambda c: padding_habit(c, 7),
         "the padding shape on 7+ of the 28 days before as well (adds to padding_habit): about a "
         "third of the person's working days, which honest long days and client sites rarely "
         "reach",

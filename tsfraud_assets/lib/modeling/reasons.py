@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tsfraud_assets.lib.modeling.prior import beyond_own_activity, padding_shape
+from tsfraud_assets.lib.modeling.prior import beyond_own_activity, padding_habit
 
 WEIGHT_FLOOR = 0.5
 """Smallest weight a signal can get from model importance (see module docstring)."""
@@ -344,7 +344,8 @@ SIGNALS: tuple[Signal, ...] = (
             "total_hours",
         ),
         value=lambda c: c["padding_shape_days_28d"],
-        present=lambda c: padding_shape(c) & (c["padding_shape_days_28d"] >= 3),
+        # what the padding_habit red flag counts
+        present=lambda c: padding_habit(c, 3),
         text=lambda c, i: (
             f"claimed {_h(c['total_hours'][i])} against {_h(c['contracted_daily_hours'][i])} "
             f"contracted with {_h(c['active_hours'][i])} of workstation activity, as on "
