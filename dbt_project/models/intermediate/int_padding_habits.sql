@@ -6,8 +6,8 @@
       * far more than the workstation saw (claimed minus active >= max(2 h, 30% of the
         claim): the activity-gap rule's threshold), and
       * 1.5 h or more beyond what that day's activity supports at the person's *own* usual
-        activity ratio (`int_activity_baselines`, the same yardstick as the mart's
-        hours_beyond_own_activity; days without a baseline or without activity never count).
+        activity ratio (macro hours_beyond_own_activity, the mart's column of that name;
+        days without a baseline or without activity never count).
 
     Why a count: people who pad, pad on about half their days, and on noisy activity logs one
     day's shortfall says little while four weeks of them say a lot. Why the person's own ratio
@@ -42,9 +42,9 @@ shaped_days as (
     where contracted_daily_hours > 0
         and total_hours - contracted_daily_hours >= 1
         and total_hours - active_hours >= greatest(2, 0.3 * total_hours)
-        and has_activity
-        and own_activity_ratio_28d > 0
-        and total_hours - active_hours / own_activity_ratio_28d >= 1.5
+        and {{ hours_beyond_own_activity(
+            'total_hours', 'active_hours', 'has_activity', 'own_activity_ratio_28d'
+        ) }} >= 1.5
 
 )
 

@@ -114,18 +114,12 @@ day_features as (
         coalesce(revisions.deleted_after_approval, 0) as deleted_after_approval,
         coalesce(revisions.reapproved_by_other, 0) as reapproved_by_other,
         coalesce(activity_baselines.own_activity_ratio_28d, 0) as own_activity_ratio_28d,
-        -- hours the person's own usual activity does not account for: claimed minus what
-        -- today's activity would support at their usual ratio (days with some activity only:
-        -- a day with none is its own signal)
-        case
-            when activity_baselines.own_activity_ratio_28d > 0 and employee_days.has_activity
-                then greatest(
-                    employee_days.total_hours
-                    - employee_days.active_hours / activity_baselines.own_activity_ratio_28d,
-                    0
-                )
-            else 0
-        end as hours_beyond_own_activity,
+        {{ hours_beyond_own_activity(
+            'employee_days.total_hours',
+            'employee_days.active_hours',
+            'employee_days.has_activity',
+            'activity_baselines.own_activity_ratio_28d',
+        ) }} as hours_beyond_own_activity,
         coalesce(rushed_approvals.rushed_approval_hours, 0) as rushed_approval_hours,
         coalesce(cosubmissions.cosubmitted_days_28d, 0) as cosubmitted_days_28d,
         coalesce(activity_baselines.activity_noise_28d, 0) as activity_noise_28d,
